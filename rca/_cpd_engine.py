@@ -1,0 +1,597 @@
+"""Prefix-sum change-point engine behind :func:`rca.detect_changes` (private).
+
+Everything here works on one signal held as a 1-D ``float64`` array of its *valid*
+samples (NaN removed, gap-free stretches concatenated) plus a boolean array telling
+which consecutive pairs straddle a gap. Positions are sample positions in that
+array; :mod:`rca.changepoints` maps them back to timestamps.
+
+The pieces:
+
+* :func:`noise_profile` -- robust short-term noise scale and long-run (autocorrelation
+  corrected) variance, resistant to steps, spikes, holds and quantisation.
+* :func:`remove_spikes` -- a Hampel filter on a 5-point running median.
+* :func:`binseg_tree` -- binary segmentation evaluated level by level: at each level
+  the best split of *every* open segment is found in one vectorised pass over the
+  prefix sums, so a level costs O(n) and the whole tree O(n log n).
+* :func:`select`, :func:`refine`, :func:`prune`, :func:`onset_interval` -- turn the
+  tree into a final segmentation for one penalty and describe each change.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+MAD_TO_SD = 1.482602218505602  # 1 / Phi^-1(3/4): MAD of a normal sample -> its sd
+#: Profile-likelihood drop that bounds a 95 % onset interval. The location error of a
+#: mean change, scaled by (delta / sigma)^2, is the argmax of a two-sided Brownian
+#: motion with drift -|u|/2; each one-sided supremum of W(u) - u/2 is Exp(1), so
+#: P(max of both sides <= x) = (1 - e^-x)^2 = 0.95 gives x = 3.68 and a drop of 2x.
+LOCATION_DROP_95 = -2.0 * math.log(1.0 - math.sqrt(0.95))
+SQRT2 = math.sqrt(2.0)
+
+
+#: A MAD is taken over at most this many values (an evenly strided subsample).
+MAD_SAMPLE = 16384
+
+
+def mad(a: np.ndarray) -> float:
+    """Median absolute deviation around the median (0.0 for an empty array).
+
+    Arrays longer than :data:`MAD_SAMPLE` are subsampled with an even stride (the
+    relative standard error of the scale is then about 1 %); the result is
+    deterministic.
+    """
+    if a.size == 0:
+        return 0.0
+    if a.size > MAD_SAMPLE:
+        a = a[:: -(-a.size // MAD_SAMPLE)]
+    med = np.median(a)
+    return float(np.median(np.abs(a - med)))
+
+
+# --------------------------------------------------------------------------- spikes
+
+
+def _median3(x, y, z):
+    return np.maximum(np.minimum(x, y), np.minimum(np.maximum(x, y), z))
+
+
+def running_median5(y: np.ndarray) -> np.ndarray:
+    """5-point running median with edge replication (exact, branch-free)."""
+    if y.size < 5:
+        return y.copy()
+    p = np.pad(y, 2, mode="edge")
+    a, b, c, d, e = p[:-4], p[1:-3], p[2:-2], p[3:-1], p[4:]
+    f = np.maximum(np.minimum(a, b), np.minimum(c, d))
+    g = np.minimum(np.maximum(a, b), np.maximum(c, d))
+    return _median3(c, f, g)
+
+
+def remove_spikes(y: np.ndarray, scale: float, *, k: float = 5.0) -> tuple[np.ndarray, int]:
+    """Replace excursions of at most 2 samples by the running median.
+
+    A sample is a spike when it sits more than ``k`` robust scales away from the
+    5-point running median; the scale is the larger of the MAD of those residuals
+    and ``scale`` (the signal's noise scale), so held (repeated) values, whose
+    residual MAD is 0, are not all flagged. Steps survive a running median intact.
+    """
+    if y.size < 5 or scale <= 0:
+        return y, 0
+    m5 = running_median5(y)
+    r = y - m5
+    thr = k * max(MAD_TO_SD * mad(r), scale)
+    bad = np.abs(r) > thr
+    count = int(bad.sum())
+    if count:
+        y = np.where(bad, m5, y)
+    return y, count
+
+
+# ---------------------------------------------------------------------------- noise
+
+
+def resolution(d: np.ndarray) -> float:
+    """Smallest non-zero absolute difference (the signal's quantisation step), or 0."""
+    nz = np.abs(d[d != 0])
+    return float(nz.min()) if nz.size else 0.0
+
+
+def short_term_noise(d: np.ndarray) -> tuple[float, str]:
+    """Robust per-sample noise sd from within-stretch first differences ``d``.
+
+    Returns the scale and the basis used: ``"differences"`` (MAD of first
+    differences / sqrt 2), ``"distinct values"`` when most differences are exact
+    zeros (held or repeated values: the MAD is taken over the differences between
+    consecutive *distinct* values only), or ``"steps"`` when there are too few
+    distinct values to measure noise (a step signal; the scale then falls back to
+    the resolution, see :func:`noise_profile`).
+    """
+    if d.size == 0:
+        return 0.0, "steps"
+    nonzero = d != 0
+    if nonzero.mean() >= 0.5:
+        return MAD_TO_SD * mad(d) / SQRT2, "differences"
+    du = d[nonzero]
+    if du.size >= 30:
+        return MAD_TO_SD * mad(du) / SQRT2, "distinct values"
+    return 0.0, "steps"
+
+
+def block_variances(y: np.ndarray, *, min_blocks: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    """Robust long-run variance estimates at block lengths 1, 2, 4, ...
+
+    For block length ``b`` the differences of adjacent (overlapping) block sums,
+    ``D_t = sum(y[t+b:t+2b]) - sum(y[t:t+b])``, have variance ``2 b sigma_LR^2`` once
+    ``b`` exceeds the correlation time; their MAD is insensitive to a few steps
+    (each step touches ``2b`` of the ``D_t``), to a linear trend (it shifts all
+    ``D_t`` equally) and to outliers. Block lengths go up while at least
+    ``min_blocks`` blocks fit.
+    """
+    n = y.size
+    if n < 4:
+        return np.array([1]), np.array([0.0])
+    s = np.concatenate(([0.0], np.cumsum(y - np.median(y))))
+    bs, vs = [], []
+    b = 1
+    while 2 * b < n and (b == 1 or n // b >= min_blocks):
+        blk = s[b:] - s[:-b]
+        dd = blk[b:] - blk[:-b]
+        stride = max(1, b // 2)
+        sd = MAD_TO_SD * mad(dd[::stride])
+        bs.append(b)
+        vs.append(sd * sd / (2.0 * b))
+        b *= 2
+    return np.asarray(bs), np.asarray(vs)
+
+
+_PHI_GRID = 1.0 - np.logspace(0.0, -5.0, 2001)[1:]  # 0 < phi < 1, dense near 1
+
+
+def _ar1_block_variance(phi: np.ndarray, b: int) -> np.ndarray:
+    """E[V(b)] / gamma_0 for an AR(1) process (see :func:`block_variances`)."""
+    om = 1.0 - phi
+    pb = 1.0 - phi**b
+    return ((b * (1.0 + phi) / om) - 2.0 * phi * pb / om**2 - phi * pb * pb / om**2) / b
+
+
+def ar1_extrapolation(bs: np.ndarray, vs: np.ndarray, n: int) -> tuple[float, float]:
+    """Extrapolate the block variances to infinite block length with an AR(1) shape.
+
+    Short series cannot hold blocks much longer than a strong correlation time, so
+    the largest measured ``V(b)`` still underestimates the long-run variance. The
+    ratio of the two largest block variances fixes the AR(1) coefficient ``phi`` that
+    has the same growth between those scales; ``V(b_max)`` is then scaled by the
+    AR(1) ratio ``V(inf) / V(b_max)``, capped at ``n / (4 b_max)``. Returns ``(phi,
+    extrapolated long-run variance)``; ``(0, 0)`` when there are fewer than two scales.
+    """
+    if bs.size < 2 or vs[-2] <= 0 or vs[-1] <= 0:
+        return 0.0, 0.0
+    b = int(bs[-1])
+    ratio = vs[-1] / vs[-2]
+    model = _ar1_block_variance(_PHI_GRID, b) / _ar1_block_variance(_PHI_GRID, b // 2)
+    if ratio <= model[0]:
+        return 0.0, float(vs[-1])
+    j = int(np.argmin(np.abs(model - ratio)))
+    phi = float(_PHI_GRID[j])
+    gain = (1.0 + phi) / (1.0 - phi) / _ar1_block_variance(np.array([phi]), b)[0]
+    gain = min(max(gain, 1.0), max(1.0, n / (4.0 * b)))
+    return phi, float(vs[-1] * gain)
+
+
+def noise_profile(y: np.ndarray, crosses_gap: np.ndarray) -> dict:
+    """Noise scale, resolution and long-run variance of one signal.
+
+    Parameters
+    ----------
+    y : ndarray
+        Valid samples, gap-free stretches concatenated.
+    crosses_gap : ndarray of bool, length ``len(y) - 1``
+        True where ``y[i], y[i+1]`` lie on either side of a gap.
+    """
+    d = np.diff(y)[~crosses_gap]
+    q = resolution(d)
+    sigma, basis = short_term_noise(d)
+    floor = q / math.sqrt(12.0)
+    if sigma < floor:
+        sigma = floor
+    bs, vs = block_variances(y)
+    i = int(np.argmax(vs))
+    lr = float(vs[i])
+    phi, extrapolated = ar1_extrapolation(bs, vs, y.size)
+    if extrapolated > lr:
+        lr = extrapolated
+    var = sigma * sigma
+    inflation = max(1.0, lr / var) if var > 0 else 1.0
+    return {
+        "noise": float(sigma),
+        "noise_basis": basis,
+        "resolution": q,
+        "inflation": float(inflation),
+        "block": int(bs[i]),
+        "ar1": float(phi),
+        "long_run_sd": float(math.sqrt(var * inflation)),
+    }
+
+
+# ------------------------------------------------------------------------ segmentation
+
+
+def prefix(w: np.ndarray, wy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Prefix sums with a leading zero (length n + 1)."""
+    cw = np.concatenate(([0.0], np.cumsum(w)))
+    cx = np.concatenate(([0.0], np.cumsum(wy)))
+    return cw, cx
+
+
+def _xlogx(x, w):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = x * np.log(x / w)
+    return np.where(x > 0, out, 0.0)
+
+
+def gains(cw, cx, s, t, e, model: str) -> np.ndarray:
+    """Normalised cost reduction of splitting ``[s, e)`` at ``t`` (vectorised).
+
+    ``model="normal"``: weighted SSE reduction ``W1 W2 / W (m1 - m2)^2`` with the
+    weights ``1 / variance``, i.e. a chi-square(1)-scaled statistic.
+    ``model="poisson"``: Poisson deviance reduction (weights are sample counts,
+    ``cx`` holds the counts).
+    """
+    w1 = cw[t] - cw[s]
+    x1 = cx[t] - cx[s]
+    w2 = cw[e] - cw[t]
+    x2 = cx[e] - cx[t]
+    if model == "poisson":
+        g = 2.0 * (_xlogx(x1, w1) + _xlogx(x2, w2) - _xlogx(x1 + x2, w1 + w2))
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g = w1 * w2 / (w1 + w2) * (x1 / w1 - x2 / w2) ** 2
+    return np.nan_to_num(g, nan=0.0, posinf=np.finfo(float).max)
+
+
+def _ranges(lo: np.ndarray, hi: np.ndarray):
+    """Concatenate ``arange(lo[i], hi[i] + 1)`` for all i; return values, segment ids, offsets."""
+    lengths = hi - lo + 1
+    offsets = np.cumsum(lengths) - lengths
+    total = int(lengths.sum())
+    seg = np.repeat(np.arange(lo.size), lengths)
+    t = np.arange(total) - offsets[seg] + lo[seg]
+    return t, seg, offsets, lengths
+
+
+def best_splits(cw, cx, starts, ends, min_size: int, model: str):
+    """Best split position and its gain for each segment ``[starts[i], ends[i])``.
+
+    Every segment must be at least ``2 * min_size`` long.
+    """
+    lo = starts + min_size
+    hi = ends - min_size
+    t, seg, offsets, lengths = _ranges(lo, hi)
+    g = gains(cw, cx, starts[seg], t, ends[seg], model)
+    gmax = np.maximum.reduceat(g, offsets)
+    idx = np.flatnonzero(g == gmax[seg])
+    first = np.concatenate(([True], seg[idx][1:] != seg[idx][:-1]))
+    return t[idx[first]], gmax
+
+
+def binseg_tree(cw, cx, n: int, *, min_size: int, threshold: float, model: str,
+                max_changes: int):
+    """Grow a binary-segmentation tree down to splits whose gain is below ``threshold``.
+
+    Returns ``(positions, gains, effective)`` where ``effective`` is the smallest gain
+    on the path from the root: a split is part of the segmentation for penalty ``p``
+    exactly when ``effective > p`` (binary segmentation with a penalty stopping rule).
+    """
+    pos, gain, eff = [], [], []
+    starts = np.array([0])
+    ends = np.array([n])
+    parent = np.array([np.inf])
+    found = 0
+    while starts.size and found < max_changes:
+        ok = ends - starts >= 2 * min_size
+        starts, ends, parent = starts[ok], ends[ok], parent[ok]
+        if not starts.size:
+            break
+        t, g = best_splits(cw, cx, starts, ends, min_size, model)
+        keep = g > threshold
+        if not keep.any():
+            break
+        t, g, s, e, p = t[keep], g[keep], starts[keep], ends[keep], parent[keep]
+        ef = np.minimum(g, p)
+        pos.append(t)
+        gain.append(g)
+        eff.append(ef)
+        found += t.size
+        starts = np.concatenate((s, t))
+        ends = np.concatenate((t, e))
+        parent = np.concatenate((ef, ef))
+    if not pos:
+        empty = np.array([], dtype=np.int64)
+        return empty, np.array([]), np.array([])
+    pos = np.concatenate(pos)
+    gain = np.concatenate(gain)
+    eff = np.concatenate(eff)
+    if pos.size > max_changes:
+        keep = np.argsort(-eff, kind="stable")[:max_changes]
+        pos, gain, eff = pos[keep], gain[keep], eff[keep]
+    return pos.astype(np.int64), gain, eff
+
+
+def local_gains(cw, cx, cps: np.ndarray, n: int, model: str) -> np.ndarray:
+    """Gain of each change point against its neighbours in the segmentation ``cps``."""
+    if cps.size == 0:
+        return np.array([])
+    b = np.concatenate(([0], cps, [n]))
+    return gains(cw, cx, b[:-2], b[1:-1], b[2:], model)
+
+
+def refine(cw, cx, cps: np.ndarray, n: int, *, min_size: int, model: str,
+           rounds: int = 2) -> np.ndarray:
+    """Move each change point to the best split between its two neighbours.
+
+    Odd and even change points are moved alternately so that every move is exact
+    given the (fixed) neighbours; a few rounds make binary segmentation's greedy
+    locations locally optimal.
+    """
+    cps = np.sort(cps)
+    for _ in range(rounds):
+        for parity in (0, 1):
+            if cps.size == 0:
+                return cps
+            b = np.concatenate(([0], cps, [n]))
+            idx = np.arange(parity, cps.size, 2)
+            if idx.size == 0:
+                continue
+            t, _ = best_splits(cw, cx, b[idx], b[idx + 2], min_size, model)
+            cps = cps.copy()
+            cps[idx] = t
+    return cps
+
+
+def prune(cw, cx, cps: np.ndarray, n: int, *, penalty: float, model: str):
+    """Drop the weakest change point while any has a local gain at or below ``penalty``."""
+    cps = np.sort(cps)
+    g = local_gains(cw, cx, cps, n, model)
+    while cps.size and g.min() <= penalty:
+        i = int(np.argmin(g))
+        cps = np.delete(cps, i)
+        g = local_gains(cw, cx, cps, n, model)
+    return cps, g
+
+
+def onset_interval(cw, cx, cps: np.ndarray, g: np.ndarray, n: int, *, min_size: int,
+                   model: str, drop: float = LOCATION_DROP_95):
+    """Positions whose split gain is within ``drop`` of the chosen one (profile likelihood).
+
+    Returns the first and last such position for each change point (inclusive).
+    """
+    if cps.size == 0:
+        e = np.array([], dtype=np.int64)
+        return e, e
+    b = np.concatenate(([0], cps, [n]))
+    starts, ends = b[:-2], b[2:]
+    t, seg, offsets, lengths = _ranges(starts + min_size, ends - min_size)
+    prof = gains(cw, cx, starts[seg], t, ends[seg], model)
+    inside = prof >= g[seg] - drop
+    big = np.iinfo(np.int64).max
+    lo = np.minimum.reduceat(np.where(inside, t, big), offsets)
+    hi = np.maximum.reduceat(np.where(inside, t, -1), offsets)
+    lo = np.minimum(lo, cps)
+    hi = np.maximum(hi, cps)
+    return lo.astype(np.int64), hi.astype(np.int64)
+
+
+def segment(y: np.ndarray, w: np.ndarray, *, model: str, penalty: float, min_size: int,
+            max_changes: int) -> dict:
+    """Full segmentation of one track: tree, selection, refinement, pruning, intervals.
+
+    ``y`` is the track, ``w`` the per-sample weights (1 / long-run variance for
+    ``"normal"``; 1 / dispersion for ``"poisson"``, where ``y`` holds counts).
+    """
+    n = y.size
+    if model == "poisson":
+        cw, cx = prefix(np.ones(n), y)
+        scale = float(w[0]) if n else 1.0
+    else:
+        cw, cx = prefix(w, w * y)
+        scale = 1.0
+    empty = np.array([], dtype=np.int64)
+    result = {"cps": empty, "gain": np.array([]), "lo": empty, "hi": empty}
+    if n < 2 * min_size:
+        return result
+
+    def _g(cps):
+        return local_gains(cw, cx, cps, n, model) * scale
+
+    pos, gain, eff = binseg_tree(cw, cx, n, min_size=min_size, threshold=penalty / scale,
+                                 model=model, max_changes=max_changes)
+    if pos.size == 0:
+        return result
+    cps = np.sort(pos[eff * scale > penalty])
+    cps = refine(cw, cx, cps, n, min_size=min_size, model=model)
+    cps, _ = prune(cw, cx, cps, n, penalty=penalty / scale, model=model)
+    if cps.size == 0:
+        return result
+    g = _g(cps)
+    lo, hi = onset_interval(cw, cx, cps, g / scale, n, min_size=min_size, model=model,
+                            drop=LOCATION_DROP_95 / scale)
+    return {"cps": cps, "gain": g, "lo": lo, "hi": hi}
+
+
+# ------------------------------------------------------------------------- one signal
+
+KIND_MEAN, KIND_VARIANCE, KIND_BOTH = "mean", "variance", "mean+variance"
+_RATIO_FLOOR = 0.05  # a variance segment is never taken as quieter than 5 % of the signal's
+
+
+def default_penalty(n: int) -> float:
+    """The automatic penalty: 3 ln(n) in units of the (long-run) noise variance.
+
+    This is the modified BIC of Zhang & Siegmund (2007) for a change in mean, as used
+    by R's ``changepoint`` package (``penalty="MBIC"``), applied to gains that have
+    been divided by the autocorrelation-corrected noise variance.
+    """
+    return 3.0 * math.log(max(n, 3))
+
+
+def _empty_changes() -> dict:
+    e = np.array([], dtype=np.int64)
+    f = np.array([], dtype=float)
+    return {"pos": e, "lo": e, "hi": e, "kind": np.array([], dtype=object), "before": f,
+            "after": f, "sigma_before": f, "sigma_after": f, "strength": f}
+
+
+def _segment_means(y: np.ndarray, cps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean of the segment before and after each change point of the segmentation ``cps``."""
+    n = y.size
+    c = np.concatenate(([0.0], np.cumsum(y)))
+    b = np.concatenate(([0], cps, [n]))
+    before = (c[b[1:-1]] - c[b[:-2]]) / (b[1:-1] - b[:-2])
+    after = (c[b[2:]] - c[b[1:-1]]) / (b[2:] - b[1:-1])
+    return before, after
+
+
+def analyse_signal(x: np.ndarray, *, model: str, penalty: float | None, min_size: int,
+                   max_changes: int | None) -> tuple[dict, dict]:
+    """Detect changes in one signal given on the full grid (NaN = missing).
+
+    Returns ``(changes, info)``: ``changes`` holds arrays indexed by change, with
+    positions in *valid-sample* coordinates plus ``valid`` (the positions of the valid
+    samples on the grid); ``info`` holds what was estimated and decided.
+    """
+    finite = np.isfinite(x)
+    non_finite = int(np.count_nonzero(~finite & ~np.isnan(x)))
+    valid = np.flatnonzero(finite)
+    y = x[valid].astype(float, copy=True)
+    n = y.size
+    crosses = np.diff(valid) > 1
+    info = {"n_valid": int(n), "n_missing": int(x.size - n - non_finite),
+            "non_finite": non_finite, "n_gaps": int(crosses.sum()), "spikes_replaced": 0,
+            "noise": float("nan"), "noise_basis": "", "resolution": float("nan"),
+            "ar1": float("nan"), "inflation": float("nan"), "long_run_sd": float("nan"),
+            "penalty": float("nan"), "status": "ok"}
+    changes = _empty_changes()
+    changes["valid"] = valid
+    changes["crosses"] = crosses
+    if n < 2 * min_size:
+        info["status"] = "too few samples" if n else "no valid samples"
+        return changes, info
+    beta = default_penalty(n) if penalty is None else float(penalty)
+    info["penalty"] = beta
+    if max_changes is None:
+        max_changes = max(1, n // (2 * min_size))
+
+    prof = noise_profile(y, crosses)
+    info.update({k: prof[k] for k in ("noise", "noise_basis", "resolution", "ar1",
+                                      "inflation", "long_run_sd")})
+    if prof["noise"] == 0.0:
+        info["status"] = "constant"
+        return changes, info
+
+    if model == "poisson":
+        level = float(np.mean(y))
+        dispersion = 1.0
+        if level > 0:
+            dispersion = max(1.0, prof["long_run_sd"] ** 2 / level)
+        info["noise"] = math.sqrt(dispersion * level) if level > 0 else prof["noise"]
+        info["noise_basis"] = "poisson"
+        info["inflation"] = dispersion
+        info["long_run_sd"] = info["noise"]
+        res = segment(y, np.full(n, 1.0 / dispersion), model="poisson", penalty=beta,
+                      min_size=min_size, max_changes=max_changes)
+        return _describe(y, res, None, None, changes, info), info
+
+    y, spikes = remove_spikes(y, prof["noise"])
+    info["spikes_replaced"] = spikes
+    lr_var = prof["long_run_sd"] ** 2
+
+    # Variance track: absolute first differences within gap-free stretches.
+    vres, vpos, ratio_cps, ratios = None, None, np.array([], dtype=np.int64), np.ones(1)
+    if model in ("auto", "variance"):
+        d = np.diff(y)
+        keep = ~crosses
+        d = d[keep]
+        vpos = np.arange(1, n)[keep]
+        if d.size >= 2 * min_size:
+            v = np.abs(d - np.median(d))
+            vprof = noise_profile(v, np.zeros(v.size - 1, dtype=bool))
+            if vprof["noise"] > 0:
+                v, _ = remove_spikes(v, vprof["noise"])
+                vres = segment(v, np.full(v.size, 1.0 / vprof["long_run_sd"] ** 2),
+                               model="normal", penalty=beta, min_size=min_size,
+                               max_changes=max_changes)
+                if vres["cps"].size:
+                    mv = float(np.mean(v))
+                    b = np.concatenate(([0], vres["cps"], [v.size]))
+                    c = np.concatenate(([0.0], np.cumsum(v)))
+                    seg_mean = (c[b[1:]] - c[b[:-1]]) / np.diff(b)
+                    ratios = np.maximum(seg_mean / mv, _RATIO_FLOOR) if mv > 0 else \
+                        np.ones(b.size - 1)
+                    ratio_cps = vpos[vres["cps"]]
+                    vres["x_cps"] = ratio_cps
+                    vres["x_lo"] = vpos[vres["lo"]]
+                    vres["x_hi"] = vpos[vres["hi"]]
+    if model == "variance":
+        return _describe(y, None, vres, (ratio_cps, ratios, prof["noise"]), changes, info), info
+
+    seg_of = np.searchsorted(ratio_cps, np.arange(n), side="right")
+    r = ratios[seg_of]
+    w = 1.0 / (lr_var * r * r)
+    res = segment(y, w, model="normal", penalty=beta, min_size=min_size,
+                  max_changes=max_changes)
+    return _describe(y, res, vres, (ratio_cps, ratios, prof["noise"]), changes, info), info
+
+
+def _describe(y, res, vres, var_segs, changes: dict, info: dict) -> dict:
+    """Assemble the per-change arrays from the mean track and the variance track."""
+    noise = info["noise"]
+    rows = []  # (pos, lo, hi, kind, before, after, sb, sa, strength)
+
+    def sigma_at(pos_array):
+        if var_segs is None:
+            return np.full(len(pos_array), noise)
+        ratio_cps, ratios, base = var_segs
+        return base * ratios[np.searchsorted(ratio_cps, pos_array, side="right")]
+
+    mean_cps = res["cps"] if res is not None else np.array([], dtype=np.int64)
+    used_var = np.zeros(0 if vres is None else vres["cps"].size, dtype=bool)
+    if mean_cps.size:
+        before, after = _segment_means(y, mean_cps)
+        sb = sigma_at(mean_cps - 1)
+        sa = sigma_at(mean_cps)
+        strength2 = res["gain"].copy()
+        kinds = np.full(mean_cps.size, KIND_MEAN, dtype=object)
+        lo, hi = res["lo"].copy(), res["hi"].copy()
+        if vres is not None and vres["cps"].size:
+            xv = vres["x_cps"]
+            for i, p in enumerate(mean_cps):
+                j = int(np.argmin(np.abs(xv - p)))
+                tol = max(3, hi[i] - lo[i])
+                if not used_var[j] and abs(int(xv[j]) - int(p)) <= tol:
+                    used_var[j] = True
+                    kinds[i] = KIND_BOTH
+                    strength2[i] += vres["gain"][j]
+        for i in range(mean_cps.size):
+            rows.append((mean_cps[i], lo[i], hi[i], kinds[i], before[i], after[i], sb[i],
+                         sa[i], math.sqrt(max(strength2[i], 0.0))))
+    if vres is not None and vres["cps"].size:
+        xv = vres["x_cps"]
+        before, after = _segment_means(y, xv)
+        sb = sigma_at(xv - 1)
+        sa = sigma_at(xv)
+        for j in np.flatnonzero(~used_var):
+            rows.append((xv[j], vres["x_lo"][j], vres["x_hi"][j], KIND_VARIANCE, before[j],
+                         after[j], sb[j], sa[j], math.sqrt(max(vres["gain"][j], 0.0))))
+    if not rows:
+        return changes
+    rows.sort(key=lambda r: r[0])
+    cols = list(zip(*rows))
+    changes.update({
+        "pos": np.asarray(cols[0], dtype=np.int64), "lo": np.asarray(cols[1], dtype=np.int64),
+        "hi": np.asarray(cols[2], dtype=np.int64), "kind": np.asarray(cols[3], dtype=object),
+        "before": np.asarray(cols[4], float), "after": np.asarray(cols[5], float),
+        "sigma_before": np.asarray(cols[6], float), "sigma_after": np.asarray(cols[7], float),
+        "strength": np.asarray(cols[8], float)})
+    return changes
