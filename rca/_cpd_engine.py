@@ -51,6 +51,15 @@ def mad(a: np.ndarray) -> float:
     return float(np.median(np.abs(a - med)))
 
 
+def median_abs(a: np.ndarray) -> float:
+    """Median absolute value (around 0, not around the median); subsampled like :func:`mad`."""
+    if a.size == 0:
+        return 0.0
+    if a.size > MAD_SAMPLE:
+        a = a[:: -(-a.size // MAD_SAMPLE)]
+    return float(np.median(np.abs(a)))
+
+
 # --------------------------------------------------------------------------- spikes
 
 
@@ -119,7 +128,11 @@ def short_term_noise(d: np.ndarray) -> tuple[float, str]:
     return 0.0, "steps"
 
 
-def block_variances(y: np.ndarray, *, min_blocks: int = 32) -> tuple[np.ndarray, np.ndarray]:
+#: Block lengths go up while at least this many blocks fit in the signal.
+MIN_BLOCKS = 8
+
+
+def block_variances(y: np.ndarray, *, min_blocks: int = MIN_BLOCKS) -> tuple[np.ndarray, np.ndarray]:
     """Robust long-run variance estimates at block lengths 1, 2, 4, ...
 
     For block length ``b`` the differences of adjacent (overlapping) block sums,
@@ -139,7 +152,7 @@ def block_variances(y: np.ndarray, *, min_blocks: int = 32) -> tuple[np.ndarray,
         blk = s[b:] - s[:-b]
         dd = blk[b:] - blk[:-b]
         stride = max(1, b // 2)
-        sd = MAD_TO_SD * mad(dd[::stride])
+        sd = MAD_TO_SD * median_abs(dd[::stride])
         bs.append(b)
         vs.append(sd * sd / (2.0 * b))
         b *= 2
@@ -510,12 +523,15 @@ def analyse_signal(x: np.ndarray, *, model: str, penalty: float | None, min_size
     # Variance track: absolute first differences within gap-free stretches.
     vres, vpos, ratio_cps, ratios = None, None, np.array([], dtype=np.int64), np.ones(1)
     if model in ("auto", "variance"):
-        d = np.diff(y)
-        keep = ~crosses
+        # Second differences: blind to the level and to a (changing) slope, so only
+        # the noise is left; a level step leaves two samples that the spike filter
+        # removes.
+        d = y[2:] - 2.0 * y[1:-1] + y[:-2]
+        keep = ~(crosses[1:] | crosses[:-1])
         d = d[keep]
-        vpos = np.arange(1, n)[keep]
+        vpos = np.arange(2, n)[keep]
         if d.size >= 2 * min_size:
-            v = np.abs(d - np.median(d))
+            v = np.abs(d)
             vprof = noise_profile(v, np.zeros(v.size - 1, dtype=bool))
             if vprof["noise"] > 0:
                 v, _ = remove_spikes(v, vprof["noise"])
