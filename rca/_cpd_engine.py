@@ -73,8 +73,8 @@ def running_median5(y: np.ndarray) -> np.ndarray:
         return y.copy()
     p = np.pad(y, 2, mode="edge")
     a, b, c, d, e = p[:-4], p[1:-3], p[2:-2], p[3:-1], p[4:]
-    f = np.maximum(np.minimum(a, b), np.minimum(c, d))
-    g = np.minimum(np.maximum(a, b), np.maximum(c, d))
+    f = np.maximum(np.minimum(a, b), np.minimum(d, e))
+    g = np.minimum(np.maximum(a, b), np.maximum(d, e))
     return _median3(c, f, g)
 
 
@@ -130,6 +130,8 @@ def short_term_noise(d: np.ndarray) -> tuple[float, str]:
 
 #: Block lengths go up while at least this many blocks fit in the signal.
 MIN_BLOCKS = 8
+#: Times the long-run variance is re-measured on the residuals of the segmentation.
+REESTIMATE_ROUNDS = 1
 
 
 def block_variances(y: np.ndarray, *, min_blocks: int = MIN_BLOCKS) -> tuple[np.ndarray, np.ndarray]:
@@ -193,7 +195,7 @@ def ar1_extrapolation(bs: np.ndarray, vs: np.ndarray, n: int) -> tuple[float, fl
     return phi, float(vs[-1] * gain)
 
 
-def noise_profile(y: np.ndarray, crosses_gap: np.ndarray) -> dict:
+def noise_profile(y: np.ndarray, crosses_gap: np.ndarray, *, spikes: bool = False) -> dict:
     """Noise scale, resolution and long-run variance of one signal.
 
     Parameters
@@ -202,6 +204,10 @@ def noise_profile(y: np.ndarray, crosses_gap: np.ndarray) -> dict:
         Valid samples, gap-free stretches concatenated.
     crosses_gap : ndarray of bool, length ``len(y) - 1``
         True where ``y[i], y[i+1]`` lie on either side of a gap.
+    spikes : bool
+        Remove spikes (:func:`remove_spikes`) after measuring the short-term noise
+        and before measuring the long-run variance; the cleaned signal is returned
+        under ``"clean"`` and the count under ``"spikes"``.
     """
     d = np.diff(y)[~crosses_gap]
     q = resolution(d)
@@ -209,6 +215,9 @@ def noise_profile(y: np.ndarray, crosses_gap: np.ndarray) -> dict:
     floor = q / math.sqrt(12.0)
     if sigma < floor:
         sigma = floor
+    count = 0
+    if spikes:
+        y, count = remove_spikes(y, sigma)
     bs, vs = block_variances(y)
     i = int(np.argmax(vs))
     lr = float(vs[i])
@@ -225,6 +234,8 @@ def noise_profile(y: np.ndarray, crosses_gap: np.ndarray) -> dict:
         "block": int(bs[i]),
         "ar1": float(phi),
         "long_run_sd": float(math.sqrt(var * inflation)),
+        "clean": y,
+        "spikes": count,
     }
 
 
@@ -496,7 +507,7 @@ def analyse_signal(x: np.ndarray, *, model: str, penalty: float | None, min_size
     if max_changes is None:
         max_changes = max(1, n // (2 * min_size))
 
-    prof = noise_profile(y, crosses)
+    prof = noise_profile(y, crosses, spikes=model != "poisson")
     info.update({k: prof[k] for k in ("noise", "noise_basis", "resolution", "ar1",
                                       "inflation", "long_run_sd")})
     if prof["noise"] == 0.0:
@@ -504,10 +515,13 @@ def analyse_signal(x: np.ndarray, *, model: str, penalty: float | None, min_size
         return changes, info
 
     if model == "poisson":
+        # Over-dispersion from successive differences: for independent Poisson counts
+        # E[(y[t+1] - y[t])^2] = 2 * rate, and a few rate changes barely move it.
         level = float(np.mean(y))
         dispersion = 1.0
-        if level > 0:
-            dispersion = max(1.0, prof["long_run_sd"] ** 2 / level)
+        dsq = np.diff(y)[~crosses]
+        if level > 0 and dsq.size:
+            dispersion = max(1.0, float(np.mean(dsq * dsq)) / (2.0 * level))
         info["noise"] = math.sqrt(dispersion * level) if level > 0 else prof["noise"]
         info["noise_basis"] = "poisson"
         info["inflation"] = dispersion
@@ -516,8 +530,8 @@ def analyse_signal(x: np.ndarray, *, model: str, penalty: float | None, min_size
                       min_size=min_size, max_changes=max_changes)
         return _describe(y, res, None, None, changes, info), info
 
-    y, spikes = remove_spikes(y, prof["noise"])
-    info["spikes_replaced"] = spikes
+    y = prof["clean"]
+    info["spikes_replaced"] = prof["spikes"]
     lr_var = prof["long_run_sd"] ** 2
 
     # Variance track: absolute first differences within gap-free stretches.
@@ -532,9 +546,9 @@ def analyse_signal(x: np.ndarray, *, model: str, penalty: float | None, min_size
         vpos = np.arange(2, n)[keep]
         if d.size >= 2 * min_size:
             v = np.abs(d)
-            vprof = noise_profile(v, np.zeros(v.size - 1, dtype=bool))
+            vprof = noise_profile(v, np.zeros(v.size - 1, dtype=bool), spikes=True)
             if vprof["noise"] > 0:
-                v, _ = remove_spikes(v, vprof["noise"])
+                v = vprof["clean"]
                 vres = segment(v, np.full(v.size, 1.0 / vprof["long_run_sd"] ** 2),
                                model="normal", penalty=beta, min_size=min_size,
                                max_changes=max_changes)
@@ -554,9 +568,8 @@ def analyse_signal(x: np.ndarray, *, model: str, penalty: float | None, min_size
 
     seg_of = np.searchsorted(ratio_cps, np.arange(n), side="right")
     r = ratios[seg_of]
-    w = 1.0 / (lr_var * r * r)
-    res = segment(y, w, model="normal", penalty=beta, min_size=min_size,
-                  max_changes=max_changes)
+    res = segment(y, 1.0 / (lr_var * r * r), model="normal", penalty=beta,
+                  min_size=min_size, max_changes=max_changes)
     return _describe(y, res, vres, (ratio_cps, ratios, prof["noise"]), changes, info), info
 
 
