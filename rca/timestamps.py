@@ -1,0 +1,500 @@
+"""Parsing timestamps and durations from plant and IT exports into UTC.
+
+The rules (also in ``docs/manifest.md``):
+
+* Text with ``Z`` or a UTC offset (``+01:00``) is absolute.
+* Naive text is wall-clock time in the source's time zone.
+* ``time_format`` (strftime) is used when given; otherwise ISO 8601 is tried, then a
+  format inferred from the values, accepted only when a single reading fits every value.
+* Numbers are epoch times; ``time_unit`` says the unit, or it is inferred from the
+  magnitude (seconds, milliseconds, microseconds, nanoseconds since 1970).
+* Daylight saving: a local time that does not exist (spring forward) is rejected as
+  ``nonexistent_local_time``. A local time that occurs twice (fall back) is resolved from
+  row order within each series when the clock is seen to jump back exactly once inside
+  the repeated hour; otherwise it is rejected as ``ambiguous_local_time``.
+
+Parsing works on the *unique* values of a column (historian exports repeat the same
+timestamp text for every tag), which keeps it fast on millions of rows.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+import zoneinfo
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from rca.errors import ParameterError
+
+__all__ = [
+    "parse_duration",
+    "parse_instant",
+    "check_timezone",
+    "ParsedTimes",
+    "parse_times",
+    "UNPARSEABLE",
+    "NONEXISTENT",
+    "AMBIGUOUS",
+]
+
+UNPARSEABLE = "unparseable_time"
+NONEXISTENT = "nonexistent_local_time"
+AMBIGUOUS = "ambiguous_local_time"
+
+_DURATION_UNITS = {
+    "ns": "ns",
+    "us": "us",
+    "ms": "ms",
+    "s": "s",
+    "sec": "s",
+    "secs": "s",
+    "second": "s",
+    "seconds": "s",
+    "m": "min",
+    "min": "min",
+    "mins": "min",
+    "minute": "min",
+    "minutes": "min",
+    "h": "h",
+    "hr": "h",
+    "hrs": "h",
+    "hour": "h",
+    "hours": "h",
+    "d": "D",
+    "day": "D",
+    "days": "D",
+    "w": "W",
+    "week": "W",
+    "weeks": "W",
+}
+_DURATION_RE = re.compile(r"^\s*([+-]?)\s*((?:\d+(?:\.\d*)?|\.\d+)\s*[a-zA-Z]+\s*)+$")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*([a-zA-Z]+)")
+
+
+def parse_duration(value, *, name: str = "duration", allow_negative: bool = False) -> pd.Timedelta:
+    """Read a duration such as ``"90s"``, ``"15min"``, ``"2h"``, ``"1h30min"`` or ``"PT2H"``.
+
+    Parameters
+    ----------
+    value : str, pandas.Timedelta or datetime.timedelta
+        The duration. Bare numbers are refused because their unit would be a guess.
+    name : str
+        What the value is, used in the error message (e.g. ``"incident.lookback"``).
+    allow_negative : bool
+        Whether a leading minus sign is allowed (clock offsets may be negative).
+
+    Returns
+    -------
+    pandas.Timedelta
+
+    Raises
+    ------
+    ParameterError
+        If the value cannot be read as a duration.
+
+    Examples
+    --------
+    >>> parse_duration("1h30min")
+    Timedelta('0 days 01:30:00')
+    >>> parse_duration("-90s", allow_negative=True)
+    Timedelta('-1 days +23:58:30')
+    """
+    if isinstance(value, pd.Timedelta):
+        td = value
+    elif hasattr(value, "total_seconds") and not isinstance(value, str):
+        td = pd.Timedelta(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        td = None
+        if text.upper().startswith(("PT", "P", "-P")):
+            try:
+                td = pd.Timedelta(text)
+            except ValueError:
+                td = None
+        if td is None and _DURATION_RE.match(text):
+            sign = -1 if text.lstrip().startswith("-") else 1
+            total = pd.Timedelta(0)
+            ok = True
+            for number, unit in _DURATION_PART.findall(text):
+                key = _DURATION_UNITS.get(unit.lower())
+                if key is None:
+                    ok = False
+                    break
+                total += pd.Timedelta(float(number), unit=key)
+            td = sign * total if ok else None
+        if td is None:
+            raise ParameterError(
+                f"{name}: cannot read {value!r} as a duration; expected a number and a unit "
+                "such as '500ms', '30s', '15min', '2h', '1d' or ISO 8601 like 'PT2H'"
+            )
+    else:
+        raise ParameterError(
+            f"{name}: expected a duration text such as '30s' or '2h', got {type(value).__name__} {value!r}"
+        )
+    if td is pd.NaT:
+        raise ParameterError(f"{name}: expected a duration, got {value!r}")
+    if td < pd.Timedelta(0) and not allow_negative:
+        raise ParameterError(f"{name}: expected a positive duration, got {value!r}")
+    return td
+
+
+def check_timezone(tz, *, name: str = "timezone") -> str:
+    """Return the IANA zone name if it exists, else raise a :class:`ParameterError`.
+
+    ``"UTC"``, ``"Europe/Berlin"``, ``"America/Chicago"`` are valid; abbreviations such as
+    ``"CET"`` are accepted only where the IANA database knows them.
+    """
+    if not isinstance(tz, str) or not tz.strip():
+        raise ParameterError(f"{name}: expected an IANA time zone name such as 'Europe/Berlin', got {tz!r}")
+    tz = tz.strip()
+    try:
+        zoneinfo.ZoneInfo(tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        hint = _closest_zone(tz)
+        raise ParameterError(
+            f"{name}: unknown time zone {tz!r}; expected an IANA name such as 'Europe/Berlin' or 'UTC'"
+            + (f" (did you mean {hint!r}?)" if hint else "")
+        ) from None
+    return tz
+
+
+def _closest_zone(tz: str) -> str | None:
+    import difflib
+
+    names = sorted(zoneinfo.available_timezones())
+    lower = {n.lower(): n for n in names}
+    if tz.lower() in lower:
+        return lower[tz.lower()]
+    match = difflib.get_close_matches(tz, names, n=1, cutoff=0.75)
+    return match[0] if match else None
+
+
+def parse_instant(value, *, timezone: str = "UTC", name: str = "time") -> pd.Timestamp:
+    """Read one instant (ISO 8601 text, datetime or Timestamp) as a UTC Timestamp.
+
+    Naive values are wall-clock time in ``timezone``. An ambiguous or non-existent local
+    time is an error here, because a single instant has no row order to resolve it.
+
+    Examples
+    --------
+    >>> parse_instant("2026-03-04T10:15:00Z")
+    Timestamp('2026-03-04 10:15:00+0000', tz='UTC')
+    >>> parse_instant("2026-03-04 11:15", timezone="Europe/Berlin")
+    Timestamp('2026-03-04 10:15:00+0000', tz='UTC')
+    """
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        ts = None
+    if ts is None or ts is pd.NaT:
+        raise ParameterError(
+            f"{name}: cannot read {value!r} as a time; expected ISO 8601 such as "
+            "'2026-03-04T10:15:00Z' or '2026-03-04 11:15:00' (local time)"
+        )
+    if ts.tzinfo is None:
+        try:
+            ts = ts.tz_localize(timezone, ambiguous="raise", nonexistent="raise")
+        except Exception as exc:  # pytz/zoneinfo raise different classes
+            raise ParameterError(
+                f"{name}: local time {value!r} is ambiguous or does not exist in {timezone} "
+                "(daylight-saving change); write it with an offset such as '+01:00' or 'Z'"
+            ) from exc
+    return ts.tz_convert("UTC")
+
+
+# ---------------------------------------------------------------------------------------
+# Columns of timestamps
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class ParsedTimes:
+    """UTC times of a column, with the reason each unusable row was rejected.
+
+    Attributes
+    ----------
+    times : numpy.ndarray of datetime64[ns]
+        UTC instants (``NaT`` where rejected), one per input row.
+    reason : numpy.ndarray of object
+        ``None`` for usable rows, else one of :data:`UNPARSEABLE`, :data:`NONEXISTENT`,
+        :data:`AMBIGUOUS`.
+    settings : dict
+        What was decided: the format used (given, ISO 8601 or inferred), epoch unit, how many
+        repeated-hour rows were resolved from row order.
+    examples : dict
+        For each reason, up to three ``(row_position, text)`` examples.
+    """
+
+    times: np.ndarray
+    reason: np.ndarray
+    settings: dict = field(default_factory=dict)
+    examples: dict = field(default_factory=dict)
+
+    def count(self, reason: str) -> int:
+        return int(np.count_nonzero(self.reason == reason))
+
+
+_OFFSET_RE = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)\s*$")
+_ISO_RE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}(?::\d{2}(?::\d{2}(?:[.,]\d+)?)?)?)?")
+_EPOCH_UNITS = ("s", "ms", "us", "ns")
+
+
+def _infer_epoch_unit(values: np.ndarray) -> str:
+    """Pick the epoch unit that puts the median value between 1990 and 2100."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return "s"
+    med = float(np.median(np.abs(finite)))
+    for unit, scale in zip(_EPOCH_UNITS, (1, 1e3, 1e6, 1e9)):
+        seconds = med / scale
+        if 6.3e8 <= seconds <= 4.1e9:  # 1990 .. 2100
+            return unit
+    raise ParameterError(
+        f"time_unit: cannot tell the epoch unit of numeric times with median {med:g}; "
+        "set time_unit to 's', 'ms', 'us' or 'ns'"
+    )
+
+
+def _parse_text_unique(texts: pd.Index, time_format: str | None, dayfirst_hint=None):
+    """Parse unique strings. Returns (naive_or_utc datetime64 array, is_aware mask, settings)."""
+    settings: dict = {}
+    n = len(texts)
+    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    aware = np.zeros(n, dtype=bool)
+    if n == 0:
+        return out, aware, settings
+    arr = texts.to_numpy(dtype=object)
+    stripped = np.array([s.strip() for s in arr], dtype=object)
+    if time_format is not None:
+        has_tz_directive = "%z" in time_format or "%Z" in time_format
+        parsed = pd.to_datetime(pd.Series(stripped), format=time_format, errors="coerce", utc=has_tz_directive)
+        if has_tz_directive:
+            out[:] = parsed.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[ns]")
+            aware[:] = parsed.notna().to_numpy()
+        else:
+            out[:] = parsed.to_numpy("datetime64[ns]")
+        settings["time_format"] = time_format
+        return out, aware, settings
+
+    has_offset = np.array([bool(_OFFSET_RE.search(s)) and bool(_ISO_RE.match(s)) for s in stripped])
+    if has_offset.any():
+        sub = pd.to_datetime(pd.Series(stripped[has_offset]), format="ISO8601", errors="coerce", utc=True)
+        out[has_offset] = sub.dt.tz_localize(None).to_numpy("datetime64[ns]")
+        aware[has_offset] = sub.notna().to_numpy()
+    naive = ~has_offset
+    if naive.any():
+        sub_text = stripped[naive]
+        iso = np.array([bool(_ISO_RE.match(s)) for s in sub_text])
+        parsed = np.full(sub_text.size, np.datetime64("NaT"), dtype="datetime64[ns]")
+        if iso.any():
+            parsed[iso] = pd.to_datetime(pd.Series(sub_text[iso]), format="ISO8601", errors="coerce").to_numpy(
+                "datetime64[ns]"
+            )
+        if (~iso).any():
+            fmt = _infer_format(sub_text[~iso])
+            if fmt is not None:
+                parsed[~iso] = pd.to_datetime(pd.Series(sub_text[~iso]), format=fmt, errors="coerce").to_numpy(
+                    "datetime64[ns]"
+                )
+                settings["time_format"] = f"{fmt} (inferred)"
+        out[naive] = parsed
+    if "time_format" not in settings:
+        settings["time_format"] = "ISO 8601"
+    return out, aware, settings
+
+
+def _infer_format(texts: np.ndarray) -> str | None:
+    """Infer one strftime format that reads every value, refusing day/month ambiguity."""
+    from pandas.tseries.api import guess_datetime_format
+
+    sample = [t for t in texts[:50] if t]
+    if not sample:
+        return None
+    candidates = []
+    for dayfirst in (False, True):
+        with warnings.catch_warnings():
+            # pandas warns that a guessed format is day-first; we check both readings below.
+            warnings.simplefilter("ignore", UserWarning)
+            fmt = guess_datetime_format(sample[0], dayfirst=dayfirst)
+        if fmt and fmt not in candidates:
+            candidates.append(fmt)
+    fitting = []
+    for fmt in candidates:
+        parsed = pd.to_datetime(pd.Series(texts), format=fmt, errors="coerce")
+        fitting.append((fmt, int(parsed.notna().sum()), parsed))
+    if not fitting:
+        return None
+    best = max(n for _, n, _ in fitting)
+    if best == 0:
+        return None
+    winners = [(fmt, parsed) for fmt, n, parsed in fitting if n == best]
+    if len(winners) > 1:
+        first, second = winners[0][1], winners[1][1]
+        if not first.equals(second):
+            raise ParameterError(
+                f"time_format: the times (e.g. {sample[0]!r}) can be read day-first ({winners[1][0]!r}) "
+                f"or month-first ({winners[0][0]!r}); set time_format to say which"
+            )
+    return winners[0][0]
+
+
+def parse_times(
+    values,
+    *,
+    timezone: str = "UTC",
+    time_format: str | None = None,
+    time_unit: str | None = None,
+    groups=None,
+) -> ParsedTimes:
+    """Parse a column of timestamps to UTC, row by row, with named rejection reasons.
+
+    Parameters
+    ----------
+    values : array-like or pandas.Series
+        Text, numbers (epoch) or datetimes, one per input row, in file order.
+    timezone : str
+        IANA zone of naive values.
+    time_format : str, optional
+        strftime format of text values. Default: ISO 8601, else inferred.
+    time_unit : {"s", "ms", "us", "ns"}, optional
+        Unit of numeric epoch values. Default: inferred from the magnitude.
+    groups : array-like, optional
+        Series key per row (the tag of a long export). The repeated autumn hour is resolved
+        from the row order *within* each group. Without groups all rows form one series.
+
+    Returns
+    -------
+    ParsedTimes
+    """
+    check_timezone(timezone, name="timezone")
+    if time_unit is not None and time_unit not in _EPOCH_UNITS:
+        raise ParameterError(f"time_unit: expected one of {', '.join(_EPOCH_UNITS)}, got {time_unit!r}")
+    series = values if isinstance(values, pd.Series) else pd.Series(values)
+    series = series.reset_index(drop=True)
+    n = len(series)
+    settings: dict = {"timezone": timezone}
+    times = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    reason = np.full(n, None, dtype=object)
+    aware_rows = np.zeros(n, dtype=bool)
+
+    dtype = series.dtype
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        times[:] = series.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[ns]")
+        aware_rows[:] = True
+        settings["time_format"] = "timestamp with time zone"
+    elif pd.api.types.is_datetime64_dtype(dtype):
+        times[:] = series.to_numpy("datetime64[ns]")
+        settings["time_format"] = "timestamp (naive)"
+    elif pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+        nums = series.to_numpy(dtype="float64", na_value=np.nan)
+        unit = time_unit or _infer_epoch_unit(nums)
+        settings["time_unit"] = unit + ("" if time_unit else " (inferred)")
+        settings["time_format"] = "epoch"
+        scale = {"s": 1e9, "ms": 1e6, "us": 1e3, "ns": 1.0}[unit]
+        ok = np.isfinite(nums)
+        ns = np.zeros(n, dtype="int64")
+        with np.errstate(invalid="ignore", over="ignore"):
+            ns[ok] = np.round(nums[ok] * scale).astype("int64")
+        times[ok] = ns[ok].view("datetime64[ns]")
+        aware_rows[:] = True
+    else:
+        text = series.astype("string")
+        codes, uniques = pd.factorize(text, use_na_sentinel=True)
+        uniques = pd.Index(uniques.astype(str))
+        epoch_text = time_unit is None and len(uniques) > 0 and bool(
+            pd.Series(uniques).str.fullmatch(r"\s*-?\d{9,19}(?:\.\d*)?\s*").mean() > 0.5
+        )
+        if time_unit is not None or epoch_text:
+            nums = pd.to_numeric(pd.Series(uniques), errors="coerce").to_numpy("float64")
+            if time_unit is None:
+                time_unit = _infer_epoch_unit(nums)
+                inferred_unit = True
+            else:
+                inferred_unit = False
+            scale = {"s": 1e9, "ms": 1e6, "us": 1e3, "ns": 1.0}[time_unit]
+            u_times = np.full(len(uniques), np.datetime64("NaT"), dtype="datetime64[ns]")
+            ok = np.isfinite(nums)
+            u_times[ok] = np.round(nums[ok] * scale).astype("int64").view("datetime64[ns]")
+            u_aware = np.ones(len(uniques), dtype=bool)
+            settings["time_unit"] = time_unit + (" (inferred)" if inferred_unit else "")
+            settings["time_format"] = "epoch"
+        else:
+            u_times, u_aware, fmt_settings = _parse_text_unique(uniques, time_format)
+            settings.update(fmt_settings)
+        valid = codes >= 0
+        times[valid] = u_times[codes[valid]]
+        aware_rows[valid] = u_aware[codes[valid]]
+
+    unparsed = np.isnat(times)
+    reason[unparsed] = UNPARSEABLE
+
+    # Localise naive values in the source zone.
+    naive = ~aware_rows & ~unparsed
+    if naive.any() and timezone != "UTC":
+        _localise(times, reason, naive, timezone, groups, settings, n)
+    examples = {}
+    for why in (UNPARSEABLE, NONEXISTENT, AMBIGUOUS):
+        where = np.flatnonzero(reason == why)[:3]
+        if where.size:
+            examples[why] = [(int(i), "" if pd.isna(series.iloc[i]) else str(series.iloc[i])) for i in where]
+    return ParsedTimes(times=times, reason=reason, settings=settings, examples=examples)
+
+
+def _localise(times, reason, naive, timezone, groups, settings, n):
+    local = times[naive]
+    uniq, inverse = np.unique(local, return_inverse=True)
+    idx = pd.DatetimeIndex(uniq)
+    # Shift-forward localisation marks non-existent times; NaT with ambiguous="NaT" marks repeats.
+    as_dst = idx.tz_localize(timezone, ambiguous=np.ones(len(idx), dtype=bool), nonexistent="NaT")
+    as_std = idx.tz_localize(timezone, ambiguous=np.zeros(len(idx), dtype=bool), nonexistent="NaT")
+    nonexistent_u = as_dst.isna()
+    ambiguous_u = ~nonexistent_u & (as_dst != as_std)
+    dst_utc = as_dst.tz_convert("UTC").tz_localize(None).to_numpy("datetime64[ns]")
+    std_utc = as_std.tz_convert("UTC").tz_localize(None).to_numpy("datetime64[ns]")
+
+    rows = np.flatnonzero(naive)
+    times[rows] = dst_utc[inverse]  # correct for every non-ambiguous local time
+    nonexist_rows = rows[nonexistent_u[inverse]]
+    times[nonexist_rows] = np.datetime64("NaT")
+    reason[nonexist_rows] = NONEXISTENT
+
+    amb_mask = ambiguous_u[inverse]
+    if not amb_mask.any():
+        return
+    amb_rows = rows[amb_mask]
+    amb_local = local[amb_mask]
+    amb_dst = dst_utc[inverse[amb_mask]]
+    amb_std = std_utc[inverse[amb_mask]]
+    # One repeated hour per calendar day: group by series key and local date, so data
+    # spanning several autumn transitions resolves each one on its own.
+    day = amb_local.astype("datetime64[D]").astype("int64")
+    if groups is None:
+        keys = pd.Series(day)
+    else:
+        garr = np.asarray(groups, dtype=object)[amb_rows]
+        keys = pd.Series(list(zip(garr, day)), dtype=object)
+    group_codes, _ = pd.factorize(keys, use_na_sentinel=False)
+    resolved = 0
+    unresolved = 0
+    # Rows are in file order; within a group find the single backward jump of the clock.
+    order = np.lexsort((amb_rows, group_codes))
+    g_sorted = group_codes[order]
+    boundaries = np.flatnonzero(np.diff(g_sorted)) + 1
+    for chunk in np.split(order, boundaries):
+        loc = amb_local[chunk]
+        back = np.flatnonzero(np.diff(loc.astype("int64")) < 0)
+        if back.size == 1:
+            cut = back[0] + 1
+            first, second = chunk[:cut], chunk[cut:]
+            times[amb_rows[first]] = amb_dst[first]
+            times[amb_rows[second]] = amb_std[second]
+            resolved += chunk.size
+        else:
+            times[amb_rows[chunk]] = np.datetime64("NaT")
+            reason[amb_rows[chunk]] = AMBIGUOUS
+            unresolved += chunk.size
+    settings["repeated_hour_rows_resolved_by_order"] = int(resolved)
+    settings["repeated_hour_rows_unresolved"] = int(unresolved)
