@@ -1,0 +1,1068 @@
+"""Reading OT and IT exports into tidy samples and events, with a ledger.
+
+Three layers, usable on their own:
+
+* ``read_table`` / ``query_table``: a file (CSV, gzipped CSV, Parquet) or a SQL query into a
+  raw :class:`pandas.DataFrame`, with clear errors for missing files, empty files, wrong
+  delimiters and malformed lines (counted, never dropped silently).
+* ``parse_signals`` / ``parse_events``: a raw frame into tidy UTC samples or events plus a
+  :class:`~rca.ledger.SourceLedger` that accounts for every row.
+* ``read_signals`` / ``read_events`` (files) and ``query_signals`` / ``query_events`` (SQL):
+  the two steps together.
+
+``load_source`` does the same from a manifest :class:`~rca.manifest.SourceSpec`.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import deque
+import difflib
+import gzip
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rca.errors import MissingDependencyError, ParameterError, SourceError
+from rca.ledger import SourceLedger
+from rca.manifest import SourceSpec
+from rca.timestamps import check_timezone, parse_duration, parse_times
+
+__all__ = [
+    "SignalData",
+    "EventData",
+    "read_table",
+    "query_table",
+    "parse_signals",
+    "parse_events",
+    "read_signals",
+    "read_events",
+    "query_signals",
+    "query_events",
+    "load_source",
+    "EVENT_COLUMNS",
+    "SAMPLE_COLUMNS",
+]
+
+SAMPLE_COLUMNS = ["time", "signal", "value"]
+EVENT_COLUMNS = ["time", "end", "source", "kind", "message", "severity", "domain", "origin"]
+
+# Reason codes: 0 = used. Earlier checks win, so every row has exactly one reason.
+_REASONS = [
+    None,
+    "unparseable_time",
+    "nonexistent_local_time",
+    "ambiguous_local_time",
+    "missing_tag",
+    "bad_quality",
+    "missing_value",
+    "non_numeric_value",
+    "duplicate",
+    "superseded",
+    "no_valid_values",
+    "unmatched_return",
+    "outside_window",
+]
+_CODE = {name: i for i, name in enumerate(_REASONS)}
+_TEXT_SUFFIXES = (".csv", ".txt", ".tsv", ".dat")
+
+
+@dataclass(frozen=True)
+class SignalData:
+    """Samples of one signal source.
+
+    Attributes
+    ----------
+    samples : pandas.DataFrame
+        Columns ``time`` (datetime64[ns, UTC]), ``signal`` (str), ``value`` (float64); one row
+        per valid sample, sorted by signal then time, no duplicate (signal, time).
+    info : pandas.DataFrame
+        One row per signal (index ``signal``): ``unit``, ``description``, ``samples``.
+    ledger : SourceLedger
+    """
+
+    samples: pd.DataFrame
+    info: pd.DataFrame
+    ledger: SourceLedger
+
+    @property
+    def settings(self) -> dict:
+        return self.ledger.details
+
+
+@dataclass(frozen=True)
+class EventData:
+    """Events of one event source (columns as in ``docs/data-model.md``) and its ledger."""
+
+    events: pd.DataFrame
+    ledger: SourceLedger
+
+    @property
+    def settings(self) -> dict:
+        return self.ledger.details
+
+
+# ---------------------------------------------------------------------------------------
+# Raw tables
+# ---------------------------------------------------------------------------------------
+
+
+def _open_text_head(path: Path, encoding: str, nbytes: int = 65536) -> str:
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as fh:
+            head = fh.read(nbytes)
+    except (OSError, EOFError) as exc:
+        raise SourceError(f"{path}: cannot read the file ({exc})") from None
+    try:
+        return head.decode(encoding, errors="strict")
+    except UnicodeDecodeError:
+        # The chunk may end inside a multi-byte character; retry without the tail.
+        try:
+            return head[:-4].decode(encoding)
+        except UnicodeDecodeError as exc:
+            raise SourceError(
+                f"{path}: is not {encoding} text (byte {exc.start} cannot be decoded); set encoding, "
+                "e.g. encoding = \"latin-1\""
+            ) from None
+    except LookupError:
+        raise SourceError(f"{path}: unknown encoding {encoding!r}") from None
+
+
+def _sniff_delimiter(header: str, body: list[str]) -> str:
+    best, best_score = ",", -1.0
+    for cand in (",", ";", "\t", "|"):
+        n = header.count(cand)
+        if n == 0:
+            continue
+        consistent = sum(1 for line in body if line.count(cand) >= n) / max(len(body), 1)
+        score = n * (0.5 + consistent)
+        if score > best_score:
+            best, best_score = cand, score
+    return best
+
+
+def read_table(
+    path,
+    *,
+    delimiter: str = "auto",
+    encoding: str = "utf-8",
+    skip_rows: int = 0,
+    text_columns=(),
+) -> tuple[pd.DataFrame, dict]:
+    """Read a CSV (optionally gzipped) or Parquet file into a raw DataFrame.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+    delimiter : str
+        Field separator, or ``"auto"`` to pick among ``,`` ``;`` tab ``|`` from the header.
+    encoding : str
+        Text encoding (a UTF-8 BOM is accepted).
+    skip_rows : int
+        Preamble lines before the header.
+    text_columns : iterable of str
+        Columns to keep as text (not type-inferred), e.g. time and value columns, so that the
+        parsers see exactly what the file says.
+
+    Returns
+    -------
+    (DataFrame, dict)
+        The rows, and facts about the read: ``delimiter``, ``malformed_rows`` (lines with the wrong
+        number of fields, skipped and counted), ``malformed_examples``.
+
+    Raises
+    ------
+    SourceError
+        Missing, unreadable or empty file.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise SourceError(f"file not found: {path}")
+    if path.is_dir():
+        raise SourceError(f"{path}: is a folder, expected a data file")
+    details: dict = {}
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            table = pq.read_table(path)
+        except Exception as exc:  # pyarrow raises several classes for corrupt files
+            raise SourceError(f"{path}: cannot read as Parquet ({exc})") from None
+        frame = table.to_pandas()
+        if frame.empty:
+            raise SourceError(f"{path}: the Parquet file has no rows")
+        details["format"] = "parquet"
+        return frame, details
+
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    if path.stat().st_size == 0:
+        raise SourceError(f"{path}: the file is empty (expected a header line and data rows)")
+    head = _open_text_head(path, encoding)
+    if head.startswith("\ufeff"):
+        head = head[1:]
+    lines = head.splitlines()
+    if len(lines) <= skip_rows or not lines[skip_rows].strip():
+        raise SourceError(
+            f"{path}: the file is empty after {skip_rows} preamble line(s) (expected a header line and data rows)"
+        )
+    header_line = lines[skip_rows]
+    if delimiter == "auto":
+        delimiter = _sniff_delimiter(header_line, lines[skip_rows + 1 : skip_rows + 50])
+        details["delimiter"] = f"{delimiter!r} (sniffed)"
+    else:
+        details["delimiter"] = repr(delimiter)
+    header = next(csv.reader([header_line], delimiter=delimiter))
+    header = [h.strip() for h in header]
+    types = {c: pa.string() for c in text_columns if c in header}
+    malformed = []
+
+    def on_invalid(row):
+        malformed.append(row.text[:200] if row.text else "")
+        return "skip"
+
+    read_opts = pcsv.ReadOptions(skip_rows=skip_rows, encoding=encoding, block_size=8 << 20)
+    parse_opts = pcsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid, newlines_in_values=False)
+    conv_opts = pcsv.ConvertOptions(
+        column_types=types,
+        strings_can_be_null=True,
+        null_values=["", "NULL", "null", "NaN", "nan", "N/A", "#N/A"],
+        quoted_strings_can_be_null=True,
+    )
+    try:
+        table = pcsv.read_csv(path, read_options=read_opts, parse_options=parse_opts, convert_options=conv_opts)
+    except pa.ArrowInvalid as exc:
+        msg = str(exc)
+        if "Empty CSV file" in msg:
+            raise SourceError(f"{path}: the file is empty (expected a header line and data rows)") from None
+        raise SourceError(f"{path}: cannot read as delimited text with delimiter {delimiter!r}: {msg}") from None
+    names = [n.strip().lstrip("\ufeff") for n in table.column_names]
+    if names != table.column_names:
+        table = table.rename_columns(names)
+    frame = table.to_pandas()
+    if frame.empty and not malformed:
+        raise SourceError(f"{path}: has a header ({', '.join(names[:8])}) but no data rows")
+    details["malformed_rows"] = len(malformed)
+    if malformed:
+        details["malformed_examples"] = malformed[:3]
+    details["format"] = "csv"
+    return frame, details
+
+
+def query_table(url: str, query: str) -> tuple[pd.DataFrame, dict]:
+    """Run a SQL query and return its result as a raw DataFrame.
+
+    ``duckdb:///path.duckdb`` URLs are read with DuckDB directly (read-only); any other URL
+    goes through SQLAlchemy (``sqlite:///file.db``, ``postgresql://user@host/db``, ...).
+    """
+    details = {"format": "sql", "url": _redact(url)}
+    if url.startswith("duckdb://"):
+        import duckdb
+
+        target = url[len("duckdb://") :]
+        if target.startswith("/"):
+            target = target[1:] if target.startswith("//") else target
+        target = target or ":memory:"
+        if target != ":memory:" and not Path(target).exists():
+            raise SourceError(f"database not found: {target} (from url {url!r})")
+        try:
+            con = duckdb.connect(target, read_only=target != ":memory:")
+        except duckdb.Error as exc:
+            raise SourceError(f"{url}: cannot open the DuckDB database ({exc})") from None
+        try:
+            frame = con.execute(query).fetch_df()
+        except duckdb.Error as exc:
+            raise SourceError(f"{url}: the query failed: {exc}") from None
+        finally:
+            con.close()
+    else:
+        try:
+            import sqlalchemy as sa
+        except ImportError:  # pragma: no cover - sqlalchemy is a dependency
+            raise MissingDependencyError("SQL sources need SQLAlchemy: pip install sqlalchemy") from None
+        try:
+            engine = sa.create_engine(url)
+        except Exception as exc:
+            raise SourceError(f"{_redact(url)}: not a usable database URL ({exc})") from None
+        try:
+            with engine.connect() as con:
+                frame = pd.read_sql_query(sa.text(query), con)
+        except Exception as exc:
+            raise SourceError(f"{_redact(url)}: the query failed: {exc}") from None
+        finally:
+            engine.dispose()
+    if frame.empty:
+        raise SourceError(f"{_redact(url)}: the query returned no rows: {query.strip()[:200]}")
+    return frame, details
+
+
+def _redact(url: str) -> str:
+    return re.sub(r"//([^:/@]+):[^@/]+@", r"//\1:***@", url)
+
+
+# ---------------------------------------------------------------------------------------
+# Helpers shared by the parsers
+# ---------------------------------------------------------------------------------------
+
+
+def _column(frame: pd.DataFrame, name: str, key: str, location: str, delimiter_hint: str | None = None):
+    if name in frame.columns:
+        return frame[name]
+    found = [str(c) for c in frame.columns]
+    close = difflib.get_close_matches(name, found, n=1, cutoff=0.6)
+    msg = f"{location}: no column {name!r} (columns.{key}); the header has: {', '.join(found[:20])}"
+    if close:
+        msg += f"; did you mean {close[0]!r}?"
+    if len(found) == 1:
+        for cand in (";", ",", "\t", "|"):
+            if cand in found[0]:
+                msg += (
+                    f". The header is a single column containing {cand!r}: the file looks "
+                    f"{'tab' if cand == chr(9) else repr(cand)}-separated"
+                    + (f" but delimiter = {delimiter_hint} was used" if delimiter_hint else "")
+                    + f"; set delimiter = {cand!r}"
+                )
+                break
+    raise SourceError(msg)
+
+
+def _row_label(location: str, pos: int, skip_rows: int, is_sql: bool) -> str:
+    if is_sql:
+        return f"{location}: row {pos + 1} of the query result"
+    return f"{location}: line {pos + skip_rows + 2}"
+
+
+def _to_float(series: pd.Series, *, value_map: dict, decimal: str):
+    """Convert a value column to float64.
+
+    Returns (values, codes, examples, decimal_used) where codes is 0 for a number,
+    ``missing_value`` or ``non_numeric_value`` otherwise.
+    """
+    n = len(series)
+    codes = np.zeros(n, dtype=np.int8)
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return series.to_numpy(dtype="float64"), codes, [], decimal
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        vals = series.to_numpy(dtype="float64", na_value=np.nan)
+        codes[~np.isfinite(vals)] = _CODE["missing_value"]
+        vals = np.where(np.isfinite(vals), vals, np.nan)
+        return vals, codes, [], decimal
+    codes_u, uniques = pd.factorize(series, use_na_sentinel=True)
+    text = pd.Series(np.asarray(uniques, dtype=object)).astype(str).str.strip()
+    lowered_map = {str(k).strip().lower(): float(v) for k, v in value_map.items()}
+    if decimal == "auto":
+        dot = pd.to_numeric(text, errors="coerce")
+        comma_text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        has_comma = text.str.contains(",", regex=False)
+        comma = pd.to_numeric(comma_text.where(has_comma, text), errors="coerce")
+        if has_comma.any() and comma.notna().sum() > dot.notna().sum():
+            nums, decimal = comma, ","
+        else:
+            nums, decimal = dot, "."
+    elif decimal == ",":
+        nums = pd.to_numeric(text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False), errors="coerce")
+    else:
+        nums = pd.to_numeric(text, errors="coerce")
+    u_vals = nums.to_numpy(dtype="float64", na_value=np.nan, copy=True)
+    u_codes = np.zeros(len(text), dtype=np.int8)
+    if lowered_map:
+        mapped = text.str.lower().map(lowered_map)
+        use = mapped.notna().to_numpy()
+        u_vals[use] = mapped.to_numpy(dtype="float64", na_value=np.nan)[use]
+    bad = ~np.isfinite(u_vals)
+    empty = (text == "").to_numpy()
+    u_codes[bad] = _CODE["non_numeric_value"]
+    u_codes[bad & empty] = _CODE["missing_value"]
+    u_vals[bad] = np.nan
+    vals = np.full(n, np.nan)
+    ok = codes_u >= 0
+    vals[ok] = u_vals[codes_u[ok]]
+    codes[ok] = u_codes[codes_u[ok]]
+    codes[~ok] = _CODE["missing_value"]
+    # The most frequent non-numeric texts, so a user can add them to value_map.
+    examples = []
+    if (u_codes == _CODE["non_numeric_value"]).any():
+        counts = np.bincount(codes_u[ok], minlength=len(text))
+        idx = np.flatnonzero(u_codes == _CODE["non_numeric_value"])
+        top = idx[np.argsort(-counts[idx], kind="stable")][:5]
+        examples = [(text.iloc[i], int(counts[i])) for i in top]
+    return vals, codes, examples, decimal
+
+
+def _finish_ledger(spec_like, codes, times_all, details, items) -> SourceLedger:
+    counts = np.bincount(codes.astype(np.int64), minlength=len(_REASONS))
+    rejected = {_REASONS[i]: int(c) for i, c in enumerate(counts) if i > 0 and c}
+    malformed = int(details.get("malformed_rows", 0))
+    if malformed:
+        rejected["malformed_row"] = malformed
+    valid_t = times_all[~np.isnat(times_all)]
+    start = pd.Timestamp(valid_t.min()).tz_localize("UTC") if valid_t.size else None
+    end = pd.Timestamp(valid_t.max()).tz_localize("UTC") if valid_t.size else None
+    return SourceLedger(
+        name=spec_like["name"],
+        domain=spec_like["domain"],
+        kind=spec_like["kind"],
+        location=spec_like["location"],
+        rows_read=int(len(codes)) + malformed,
+        rows_used=int(counts[0]),
+        rejected=rejected,
+        start=start,
+        end=end,
+        items=int(items),
+        details=details,
+    )
+
+
+def _parse_time_column(col, *, location, column, **kwargs):
+    try:
+        return parse_times(col, **kwargs)
+    except ParameterError as exc:
+        raise SourceError(f"{location}, column {column!r}: {exc}") from None
+
+
+def _check_time_share(parsed, n, location, column, time_format, is_sql, skip_rows):
+    """Refuse a source whose time column mostly fails: that is a wrong format, not bad rows."""
+    bad = parsed.count("unparseable_time")
+    if n and bad == n or (n >= 20 and bad > 0.5 * n):
+        pos, text = parsed.examples["unparseable_time"][0]
+        where = _row_label(location, pos, skip_rows, is_sql)
+        expected = f"time_format {time_format!r}" if time_format else "ISO 8601 (e.g. 2026-03-04T10:15:00Z)"
+        raise SourceError(
+            f"{where}, column {column!r}: cannot read the time {text!r}; {bad:,} of {n:,} rows fail. "
+            f"Expected {expected}; set time_format (e.g. '%d.%m.%Y %H:%M:%S') or time_unit for epoch numbers"
+        )
+
+
+def _apply_offset(times: np.ndarray, offset) -> np.ndarray:
+    if offset is None or offset == pd.Timedelta(0):
+        return times
+    return times - np.timedelta64(int(pd.Timedelta(offset).value), "ns")
+
+
+def _check_window(window):
+    if window is None:
+        return None
+    try:
+        lo, hi = window
+    except (TypeError, ValueError):
+        raise ParameterError(f"window: expected (start, end), got {window!r}") from None
+    from rca.timestamps import parse_instant
+
+    lo = parse_instant(lo, name="window start") if lo is not None else None
+    hi = parse_instant(hi, name="window end") if hi is not None else None
+    if lo is not None and hi is not None and hi <= lo:
+        raise ParameterError(f"window: end {hi} is not after start {lo}")
+    return lo, hi
+
+
+def _window_mask(times: np.ndarray, window) -> np.ndarray:
+    lo, hi = window
+    mask = np.ones(times.shape, dtype=bool)
+    if lo is not None:
+        mask &= times >= np.datetime64(lo.tz_convert("UTC").tz_localize(None))
+    if hi is not None:
+        mask &= times <= np.datetime64(hi.tz_convert("UTC").tz_localize(None))
+    return mask
+
+
+# ---------------------------------------------------------------------------------------
+# Signals
+# ---------------------------------------------------------------------------------------
+
+
+def parse_signals(
+    raw: pd.DataFrame,
+    *,
+    columns: dict,
+    layout: str = "long",
+    timezone: str = "UTC",
+    time_format: str | None = None,
+    time_unit: str | None = None,
+    good_quality=None,
+    value_map: dict | None = None,
+    units: dict | None = None,
+    ignore=(),
+    tag_separator: str = ".",
+    decimal: str = "auto",
+    clock_offset="0s",
+    window=None,
+    name: str = "signals",
+    domain: str = "OT",
+    location: str = "<frame>",
+    details: dict | None = None,
+    skip_rows: int = 0,
+) -> SignalData:
+    """Turn a raw export frame into tidy UTC samples and a ledger.
+
+    Parameters
+    ----------
+    raw : pandas.DataFrame
+        The export as read (text or typed columns), rows in file order.
+    columns : dict
+        Long layout: ``time``, ``tag`` (a name or a list of names joined with
+        ``tag_separator``), ``value`` and optional ``quality``, ``unit``, ``description``.
+        Wide layout: ``time``; every other column is a signal unless in ``ignore``.
+    layout : {"long", "wide"}
+    timezone, time_format, time_unit
+        How to read the time column, see :func:`rca.timestamps.parse_times`.
+    good_quality : list of str, optional
+        Quality values that count as good (case-insensitive text). Default: all rows good.
+    value_map : dict, optional
+        Text states to numbers, e.g. ``{"ON": 1, "OFF": 0}``.
+    units : dict, optional
+        Unit by tag; overrides a unit column.
+    decimal : {"auto", ".", ","}
+        Decimal mark of text numbers.
+    clock_offset : str or pandas.Timedelta
+        How far the source's clock runs ahead of true time; subtracted [s].
+    window : (start, end), optional
+        Keep only samples in this UTC window; the rest are counted as ``outside_window``.
+    name, domain, location : str
+        Used in the ledger and in messages.
+
+    Returns
+    -------
+    SignalData
+
+    Examples
+    --------
+    >>> raw = pd.DataFrame({"t": ["2026-03-04T10:00:00Z", "2026-03-04T10:00:05Z"],
+    ...                     "tag": ["TI101", "TI101"], "v": ["20.5", "bad"]})
+    >>> data = parse_signals(raw, columns={"time": "t", "tag": "tag", "value": "v"})
+    >>> data.ledger.rows_used, data.ledger.rejected
+    (1, {'non_numeric_value': 1})
+    """
+    details = dict(details or {})
+    timezone = check_timezone(timezone, name="timezone")
+    offset = parse_duration(clock_offset, name="clock_offset", allow_negative=True)
+    window = _check_window(window)
+    is_sql = details.get("format") == "sql"
+    delim = details.get("delimiter")
+    if layout == "wide":
+        return _parse_wide(
+            raw, columns, timezone, time_format, time_unit, value_map or {}, units or {}, ignore, decimal,
+            offset, window, name, domain, location, details, is_sql, skip_rows, delim,
+        )
+    if layout != "long":
+        raise ParameterError(f"layout: expected 'long' or 'wide', got {layout!r}")
+    for key in ("time", "tag", "value"):
+        if key not in columns:
+            raise ParameterError(f"columns: missing {key!r} (the name of the {key} column)")
+    n = len(raw)
+    time_col = _column(raw, columns["time"], "time", location, delim)
+    tag_spec = columns["tag"]
+    if isinstance(tag_spec, (list, tuple)):
+        parts = [_column(raw, c, "tag", location, delim).astype("string").str.strip() for c in tag_spec]
+        tag_series = parts[0]
+        for p in parts[1:]:
+            tag_series = tag_series + tag_separator + p
+    else:
+        tag_series = _column(raw, tag_spec, "tag", location, delim).astype("string").str.strip()
+    value_col = _column(raw, columns["value"], "value", location, delim)
+
+    tag_codes, tag_names = pd.factorize(tag_series, use_na_sentinel=True)
+    tag_names = np.asarray(tag_names, dtype=object)
+    empty_tag = np.array([t == "" for t in tag_names], dtype=bool)
+    missing_tag = tag_codes < 0
+    if empty_tag.any():
+        missing_tag |= np.isin(tag_codes, np.flatnonzero(empty_tag))
+
+    parsed = _parse_time_column(
+        time_col, location=location, column=columns["time"], timezone=timezone, time_format=time_format,
+        time_unit=time_unit, groups=tag_codes,
+    )
+    _check_time_share(parsed, n, location, columns["time"], time_format, is_sql, skip_rows)
+    details.update({f"time_{k}" if not k.startswith("time") else k: v for k, v in parsed.settings.items()})
+    times = _apply_offset(parsed.times, offset)
+    details["clock_offset_applied_s"] = offset.total_seconds()
+
+    codes = np.zeros(n, dtype=np.int8)
+    for reason in ("unparseable_time", "nonexistent_local_time", "ambiguous_local_time"):
+        codes[(codes == 0) & (parsed.reason == reason)] = _CODE[reason]
+    codes[(codes == 0) & missing_tag] = _CODE["missing_tag"]
+
+    if "quality" in columns and good_quality is not None:
+        qual = _column(raw, columns["quality"], "quality", location, delim)
+        q_codes, q_uniques = pd.factorize(qual, use_na_sentinel=True)
+        good = {str(g).strip().lower() for g in good_quality}
+        u_good = np.array([_quality_text(q) in good for q in np.asarray(q_uniques, dtype=object)], dtype=bool)
+        is_good = np.zeros(n, dtype=bool)
+        is_good[q_codes >= 0] = u_good[q_codes[q_codes >= 0]]
+        codes[(codes == 0) & ~is_good] = _CODE["bad_quality"]
+        details["good_quality"] = sorted(good)
+
+    vals, v_codes, non_numeric, decimal_used = _to_float(value_col, value_map=value_map or {}, decimal=decimal)
+    codes[(codes == 0) & (v_codes != 0)] = v_codes[(codes == 0) & (v_codes != 0)]
+    details["decimal"] = decimal_used if decimal != "auto" else f"{decimal_used!r} (detected)"
+    if non_numeric and (codes == _CODE["non_numeric_value"]).any():
+        details["non_numeric_examples"] = {t: c for t, c in non_numeric}
+
+    # Duplicates: same tag and time. Keep the last row in file order.
+    cand = np.flatnonzero(codes == 0)
+    if cand.size:
+        order = np.lexsort((cand, times[cand].astype("int64"), tag_codes[cand]))
+        rows = cand[order]
+        same_next = (tag_codes[rows[1:]] == tag_codes[rows[:-1]]) & (times[rows[1:]] == times[rows[:-1]])
+        # A row is dropped when the next row (later in file) has the same key.
+        dropped = np.flatnonzero(same_next)
+        if dropped.size:
+            # Compare with the kept (last) row of its run.
+            keep_idx = np.flatnonzero(~np.r_[same_next, False])
+            run_end = keep_idx[np.searchsorted(keep_idx, dropped)]
+            same_val = vals[rows[dropped]] == vals[rows[run_end]]
+            codes[rows[dropped[same_val]]] = _CODE["duplicate"]
+            codes[rows[dropped[~same_val]]] = _CODE["superseded"]
+
+    if window is not None:
+        outside = (codes == 0) & ~_window_mask(times, window)
+        codes[outside] = _CODE["outside_window"]
+
+    used = codes == 0
+    u_tags = tag_codes[used]
+    u_times = times[used]
+    order = np.lexsort((u_times.astype("int64"), u_tags))
+    samples = pd.DataFrame(
+        {
+            "time": pd.DatetimeIndex(u_times[order]).tz_localize("UTC"),
+            "signal": pd.Series(tag_names[u_tags[order]], dtype="str") if order.size else pd.Series([], dtype="str"),
+            "value": vals[used][order],
+        }
+    )
+    info = _signal_info(raw, columns, tag_codes, tag_names, used, units or {}, location, delim)
+    _add_time_examples(details, parsed, location, skip_rows, is_sql)
+    ledger = _finish_ledger(
+        {"name": name, "domain": domain, "kind": "signals", "location": location},
+        codes,
+        times,
+        details,
+        items=len(info),
+    )
+    return SignalData(samples=samples, info=info, ledger=ledger)
+
+
+def _quality_text(q) -> str:
+    if isinstance(q, float) and q.is_integer():
+        q = int(q)
+    return str(q).strip().lower()
+
+
+def _add_time_examples(details, parsed, location, skip_rows, is_sql):
+    for reason, items in parsed.examples.items():
+        details.setdefault("examples", {})[reason] = [
+            f"{_row_label(location, pos, skip_rows, is_sql)}: {text!r}" for pos, text in items
+        ]
+
+
+def _signal_info(raw, columns, tag_codes, tag_names, used, units, location, delim) -> pd.DataFrame:
+    counts = np.bincount(tag_codes[used], minlength=len(tag_names)) if len(tag_names) else np.array([], int)
+    keep = np.flatnonzero(counts > 0)
+    names = [str(tag_names[i]) for i in keep]
+    unit = [""] * len(keep)
+    desc = [""] * len(keep)
+    for key, target in (("unit", unit), ("description", desc)):
+        if key in columns:
+            col = _column(raw, columns[key], key, location, delim)
+            first = pd.Series(col.to_numpy(dtype=object)).groupby(tag_codes).first()
+            for j, i in enumerate(keep):
+                v = first.get(i)
+                target[j] = "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
+    for j, nm in enumerate(names):
+        if nm in units:
+            unit[j] = units[nm]
+    info = pd.DataFrame(
+        {"unit": unit, "description": desc, "samples": counts[keep].astype(int)},
+        index=pd.Index(names, name="signal", dtype="str"),
+    )
+    return info
+
+
+def _parse_wide(
+    raw, columns, timezone, time_format, time_unit, value_map, units, ignore, decimal, offset, window,
+    name, domain, location, details, is_sql, skip_rows, delim,
+):
+    if "time" not in columns:
+        raise ParameterError("columns: missing 'time' (the name of the time column)")
+    n = len(raw)
+    time_name = columns["time"]
+    time_col = _column(raw, time_name, "time", location, delim)
+    for col in ignore:
+        if col not in raw.columns:
+            _column(raw, col, "ignore", location, delim)
+    signal_cols = [c for c in raw.columns if c != time_name and c not in set(ignore)]
+    if not signal_cols:
+        raise SourceError(f"{location}: wide layout but no signal columns besides {time_name!r}")
+    parsed = _parse_time_column(
+        time_col, location=location, column=time_name, timezone=timezone, time_format=time_format, time_unit=time_unit
+    )
+    _check_time_share(parsed, n, location, time_name, time_format, is_sql, skip_rows)
+    details.update({f"time_{k}" if not k.startswith("time") else k: v for k, v in parsed.settings.items()})
+    times = _apply_offset(parsed.times, offset)
+    details["clock_offset_applied_s"] = offset.total_seconds()
+    codes = np.zeros(n, dtype=np.int8)
+    for reason in ("unparseable_time", "nonexistent_local_time", "ambiguous_local_time"):
+        codes[(codes == 0) & (parsed.reason == reason)] = _CODE[reason]
+
+    values = np.full((n, len(signal_cols)), np.nan)
+    cell_codes = np.zeros((n, len(signal_cols)), dtype=np.int8)
+    non_numeric = {}
+    decimals = set()
+    for j, col in enumerate(signal_cols):
+        vals, v_codes, examples, dec = _to_float(raw[col], value_map=value_map, decimal=decimal)
+        values[:, j] = vals
+        cell_codes[:, j] = v_codes
+        decimals.add(dec)
+        for text, c in examples:
+            non_numeric[text] = non_numeric.get(text, 0) + c
+    details["decimal"] = ",".join(sorted(decimals))
+    if non_numeric:
+        details["non_numeric_examples"] = dict(sorted(non_numeric.items(), key=lambda kv: -kv[1])[:5])
+    any_valid = np.isfinite(values).any(axis=1)
+    codes[(codes == 0) & ~any_valid] = _CODE["no_valid_values"]
+
+    cand = np.flatnonzero(codes == 0)
+    if cand.size:
+        order = np.lexsort((cand, times[cand].astype("int64")))
+        rows = cand[order]
+        same_next = times[rows[1:]] == times[rows[:-1]]
+        dropped = np.flatnonzero(same_next)
+        if dropped.size:
+            keep_idx = np.flatnonzero(~np.r_[same_next, False])
+            run_end = keep_idx[np.searchsorted(keep_idx, dropped)]
+            a, b = values[rows[dropped]], values[rows[run_end]]
+            same = ((a == b) | (np.isnan(a) & np.isnan(b))).all(axis=1)
+            codes[rows[dropped[same]]] = _CODE["duplicate"]
+            codes[rows[dropped[~same]]] = _CODE["superseded"]
+    if window is not None:
+        outside = (codes == 0) & ~_window_mask(times, window)
+        codes[outside] = _CODE["outside_window"]
+
+    used = np.flatnonzero(codes == 0)
+    used = used[np.argsort(times[used], kind="stable")]
+    # Cells left empty or holding text inside rows that are used (whole rejected rows are in the ledger).
+    cells = {
+        reason: int(np.count_nonzero(cell_codes[used] == _CODE[reason]))
+        for reason in ("missing_value", "non_numeric_value")
+    }
+    details["cells_rejected"] = {k: v for k, v in cells.items() if v}
+    sub = values[used]
+    frames_t, frames_s, frames_v = [], [], []
+    counts = []
+    for j, col in enumerate(signal_cols):
+        ok = np.isfinite(sub[:, j])
+        frames_t.append(times[used][ok])
+        frames_s.append(np.full(int(ok.sum()), j, dtype=np.int32))
+        frames_v.append(sub[ok, j])
+        counts.append(int(ok.sum()))
+    all_t = np.concatenate(frames_t) if frames_t else np.array([], "datetime64[ns]")
+    all_s = np.concatenate(frames_s) if frames_s else np.array([], np.int32)
+    names = np.array([str(c) for c in signal_cols], dtype=object)
+    samples = pd.DataFrame(
+        {
+            "time": pd.DatetimeIndex(all_t).tz_localize("UTC"),
+            "signal": pd.Series(names[all_s], dtype="str"),
+            "value": np.concatenate(frames_v) if frames_v else np.array([]),
+        }
+    )
+    keep = [j for j, c in enumerate(counts) if c > 0]
+    info = pd.DataFrame(
+        {
+            "unit": [units.get(str(signal_cols[j]), "") for j in keep],
+            "description": [""] * len(keep),
+            "samples": [counts[j] for j in keep],
+        },
+        index=pd.Index([str(signal_cols[j]) for j in keep], name="signal", dtype="str"),
+    )
+    _add_time_examples(details, parsed, location, skip_rows, is_sql)
+    ledger = _finish_ledger(
+        {"name": name, "domain": domain, "kind": "signals", "location": location}, codes, times, details, len(info)
+    )
+    return SignalData(samples=samples, info=info, ledger=ledger)
+
+
+# ---------------------------------------------------------------------------------------
+# Events
+# ---------------------------------------------------------------------------------------
+
+
+def parse_events(
+    raw: pd.DataFrame,
+    *,
+    columns: dict,
+    timezone: str = "UTC",
+    time_format: str | None = None,
+    time_unit: str | None = None,
+    active_states=(),
+    return_states=(),
+    clock_offset="0s",
+    window=None,
+    name: str = "events",
+    domain: str = "IT",
+    location: str = "<frame>",
+    details: dict | None = None,
+    skip_rows: int = 0,
+) -> EventData:
+    """Turn a raw event export into the tidy events frame and a ledger.
+
+    Parameters
+    ----------
+    raw : pandas.DataFrame
+        The export as read, rows in file order.
+    columns : dict
+        ``time`` required; optional ``end``, ``source``, ``kind``, ``message``, ``severity``,
+        ``state``. Without ``source``, the source ``name`` is used; without ``kind``, ``"event"``.
+    active_states, return_states : sequence of str
+        With a ``state`` column: an active row opens an interval that the next return row of the
+        same ``source`` and ``kind`` closes (the oldest open one first). Other states stay as point
+        events, kind suffixed
+        ``"/<state>"``.
+    clock_offset, window, name, domain, location
+        As in :func:`parse_signals`.
+
+    Returns
+    -------
+    EventData
+
+    Examples
+    --------
+    >>> raw = pd.DataFrame({"t": ["2026-03-04T10:00:00Z", "2026-03-04T10:02:00Z"],
+    ...                     "tag": ["TI101", "TI101"], "type": ["HI", "HI"], "st": ["ACT", "RTN"]})
+    >>> ev = parse_events(raw, columns={"time": "t", "source": "tag", "kind": "type", "state": "st"},
+    ...                   active_states=["ACT"], return_states=["RTN"])
+    >>> len(ev.events), ev.events["end"].iloc[0]
+    (1, Timestamp('2026-03-04 10:02:00+0000', tz='UTC'))
+    """
+    details = dict(details or {})
+    timezone = check_timezone(timezone, name="timezone")
+    offset = parse_duration(clock_offset, name="clock_offset", allow_negative=True)
+    window = _check_window(window)
+    is_sql = details.get("format") == "sql"
+    delim = details.get("delimiter")
+    if "time" not in columns:
+        raise ParameterError("columns: missing 'time' (the name of the time column)")
+    n = len(raw)
+    time_col = _column(raw, columns["time"], "time", location, delim)
+    parsed = _parse_time_column(
+        time_col, location=location, column=columns["time"], timezone=timezone, time_format=time_format,
+        time_unit=time_unit,
+    )
+    _check_time_share(parsed, n, location, columns["time"], time_format, is_sql, skip_rows)
+    details.update({f"time_{k}" if not k.startswith("time") else k: v for k, v in parsed.settings.items()})
+    times = _apply_offset(parsed.times, offset)
+    details["clock_offset_applied_s"] = offset.total_seconds()
+    codes = np.zeros(n, dtype=np.int8)
+    for reason in ("unparseable_time", "nonexistent_local_time", "ambiguous_local_time"):
+        codes[(codes == 0) & (parsed.reason == reason)] = _CODE[reason]
+
+    def text(key, default):
+        if key not in columns:
+            return np.full(n, default, dtype=object)
+        col = _column(raw, columns[key], key, location, delim)
+        out = col.astype("string").str.strip().fillna("").to_numpy(dtype=object, copy=True)
+        return out
+
+    source = text("source", name)
+    kind = text("kind", "event")
+    message = text("message", "")
+    severity = text("severity", "")
+    ends = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    if "end" in columns:
+        end_col = _column(raw, columns["end"], "end", location, delim)
+        present = end_col.notna().to_numpy()
+        if present.any():
+            p_end = _parse_time_column(
+                end_col, location=location, column=columns["end"], timezone=timezone, time_format=time_format,
+                time_unit=time_unit,
+            )
+            ends = _apply_offset(p_end.times, offset)
+            bad_end = present & np.isnat(ends)
+            if bad_end.any():
+                details["unreadable_end_times"] = int(bad_end.sum())
+    state = text("state", "") if "state" in columns else None
+
+    # Exact duplicates (same time, source, kind, message, severity, state): keep the first.
+    ok = np.flatnonzero(codes == 0)
+    if ok.size:
+        key = pd.DataFrame(
+            {
+                "t": times[ok].astype("int64"),
+                "s": source[ok],
+                "k": kind[ok],
+                "m": message[ok],
+                "v": severity[ok],
+                "st": state[ok] if state is not None else "",
+            }
+        )
+        dup = key.duplicated(keep="first").to_numpy()
+        codes[ok[dup]] = _CODE["duplicate"]
+
+    consumed = np.zeros(n, dtype=bool)
+    if state is not None:
+        active = {s.strip().lower() for s in active_states}
+        ret = {s.strip().lower() for s in return_states}
+        st_lower = np.array([s.lower() for s in state], dtype=object)
+        ok = np.flatnonzero(codes == 0)
+        ok = ok[np.argsort(times[ok], kind="stable")]
+        # A return closes the oldest open activation of the same source and kind (first in, first out).
+        open_rows: dict = {}
+        for i in ok:
+            s = st_lower[i]
+            k = (source[i], kind[i])
+            if s in active:
+                open_rows.setdefault(k, deque()).append(i)
+            elif s in ret:
+                queue = open_rows.get(k)
+                if not queue:
+                    codes[i] = _CODE["unmatched_return"]
+                else:
+                    j = queue.popleft()
+                    ends[j] = times[i]
+                    consumed[i] = True
+            elif s:
+                kind[i] = f"{kind[i]}/{state[i]}"
+        details["open_intervals_at_end"] = sum(len(q) for q in open_rows.values())
+    if window is not None:
+        outside = (codes == 0) & ~_window_mask(times, window)
+        codes[outside] = _CODE["outside_window"]
+    keep = np.flatnonzero((codes == 0) & ~consumed)
+    keep = keep[np.argsort(times[keep], kind="stable")]
+    events = pd.DataFrame(
+        {
+            "time": pd.DatetimeIndex(times[keep]).tz_localize("UTC"),
+            "end": pd.DatetimeIndex(ends[keep]).tz_localize("UTC"),
+            "source": pd.Series(source[keep], dtype="str"),
+            "kind": pd.Series(kind[keep], dtype="str"),
+            "message": pd.Series(message[keep], dtype="str"),
+            "severity": pd.Series(severity[keep], dtype="str"),
+            "domain": pd.Series([domain] * len(keep), dtype="str"),
+            "origin": pd.Series([name] * len(keep), dtype="str"),
+        }
+    )
+    _add_time_examples(details, parsed, location, skip_rows, is_sql)
+    ledger = _finish_ledger(
+        {"name": name, "domain": domain, "kind": "events", "location": location}, codes, times, details, len(events)
+    )
+    return EventData(events=events, ledger=ledger)
+
+
+# ---------------------------------------------------------------------------------------
+# Files, queries and manifest sources
+# ---------------------------------------------------------------------------------------
+
+
+def _text_columns(columns: dict, kind: str, layout: str):
+    cols = []
+    for key in ("time", "end", "quality", "state", "source", "kind", "message", "severity", "unit", "description"):
+        if key in columns:
+            cols.append(columns[key])
+    tag = columns.get("tag")
+    if isinstance(tag, (list, tuple)):
+        cols.extend(tag)
+    elif tag:
+        cols.append(tag)
+    if kind == "signals" and layout == "long" and "value" in columns:
+        cols.append(columns["value"])
+    return cols
+
+
+def read_signals(path, *, columns: dict, layout: str = "long", delimiter="auto", encoding="utf-8", skip_rows=0,
+                 **options) -> SignalData:
+    """Read a signal export file (CSV, gzipped CSV or Parquet). Options as :func:`parse_signals`.
+
+    Examples
+    --------
+    >>> data = read_signals("historian.csv.gz", columns={"time": "Timestamp", "tag": "TagName",
+    ...                     "value": "Value"}, timezone="Europe/Berlin")  # doctest: +SKIP
+    """
+    raw, details = read_table(
+        path, delimiter=delimiter, encoding=encoding, skip_rows=skip_rows,
+        text_columns=_text_columns(columns, "signals", layout),
+    )
+    options.setdefault("name", Path(path).name)
+    options.setdefault("location", str(path))
+    return parse_signals(raw, columns=columns, layout=layout, details=details, skip_rows=skip_rows, **options)
+
+
+def read_events(path, *, columns: dict, delimiter="auto", encoding="utf-8", skip_rows=0, **options) -> EventData:
+    """Read an event export file (CSV, gzipped CSV or Parquet). Options as :func:`parse_events`."""
+    raw, details = read_table(
+        path, delimiter=delimiter, encoding=encoding, skip_rows=skip_rows,
+        text_columns=_text_columns(columns, "events", "long"),
+    )
+    options.setdefault("name", Path(path).name)
+    options.setdefault("location", str(path))
+    return parse_events(raw, columns=columns, details=details, skip_rows=skip_rows, **options)
+
+
+def query_signals(url: str, query: str, *, columns: dict, **options) -> SignalData:
+    """Read signals from a database query (DuckDB or any SQLAlchemy URL). Options as :func:`parse_signals`."""
+    raw, details = query_table(url, query)
+    options.setdefault("location", _redact(url))
+    return parse_signals(raw, columns=columns, details=details, **options)
+
+
+def query_events(url: str, query: str, *, columns: dict, **options) -> EventData:
+    """Read events from a database query (DuckDB or any SQLAlchemy URL). Options as :func:`parse_events`."""
+    raw, details = query_table(url, query)
+    options.setdefault("location", _redact(url))
+    return parse_events(raw, columns=columns, details=details, **options)
+
+
+def load_source(spec: SourceSpec, *, clock_offset=None, window=None) -> SignalData | EventData:
+    """Load one manifest source. ``clock_offset`` overrides the spec (used for ``"auto"``)."""
+    offset = spec.clock_offset if clock_offset is None else clock_offset
+    if offset == "auto":
+        offset = pd.Timedelta(0)
+    common = dict(
+        timezone=spec.timezone,
+        time_format=spec.time_format,
+        time_unit=spec.time_unit,
+        clock_offset=offset,
+        window=window,
+        name=spec.name,
+        domain=spec.domain,
+        location=spec.location,
+    )
+    try:
+        if spec.path is not None:
+            text_cols = _text_columns(spec.columns, spec.kind, spec.layout)
+            raw, details = read_table(
+                spec.path, delimiter=spec.delimiter, encoding=spec.encoding, skip_rows=spec.skip_rows,
+                text_columns=text_cols,
+            )
+        else:
+            raw, details = query_table(spec.url, spec.query)
+    except SourceError as exc:
+        raise SourceError(f"source {spec.name!r}: {exc}") from None
+    try:
+        if spec.kind == "signals":
+            return parse_signals(
+                raw,
+                columns=spec.columns,
+                layout=spec.layout,
+                good_quality=spec.good_quality,
+                value_map=spec.value_map,
+                units=spec.units,
+                ignore=spec.ignore,
+                tag_separator=spec.tag_separator,
+                decimal=spec.decimal,
+                details=details,
+                skip_rows=spec.skip_rows,
+                **common,
+            )
+        return parse_events(
+            raw,
+            columns=spec.columns,
+            active_states=spec.active_states,
+            return_states=spec.return_states,
+            details=details,
+            skip_rows=spec.skip_rows,
+            **common,
+        )
+    except (SourceError, ParameterError) as exc:
+        raise SourceError(f"source {spec.name!r}: {exc}") from None
