@@ -262,7 +262,8 @@ def signal_detail(signal: Any, start: Any, end: Any) -> dict:
 
 
 def chart_detail(chart: Any, param: str = "chart") -> dict:
-    """A chart snapshot: an altair chart or Vega-Lite spec (dict or JSON text), or SVG text."""
+    """A chart snapshot: an altair chart (or ``alt.JupyterChart``), a Vega-Lite spec
+    (dict or JSON text), or SVG text."""
     if isinstance(chart, str):
         stripped = chart.lstrip()
         if stripped.startswith("<svg") or (stripped.startswith("<?xml") and "<svg" in stripped):
@@ -278,13 +279,24 @@ def chart_detail(chart: Any, param: str = "chart") -> dict:
             )
         chart = spec
     elif not isinstance(chart, Mapping):
+        inner = getattr(chart, "chart", None)  # alt.JupyterChart wraps the chart it shows
+        if not callable(getattr(chart, "to_dict", None)) and callable(
+            getattr(inner, "to_dict", None)
+        ):
+            chart = inner
         to_dict = getattr(chart, "to_dict", None)
         if not callable(to_dict):
             raise ParameterError(
                 f"{param}: a {type(chart).__name__}; expected an altair chart, a Vega-Lite "
                 "spec (dict or JSON text) or SVG text"
             )
-        chart = to_dict()
+        try:
+            chart = to_dict()
+        except Exception as error:  # altair's schema validation names what is wrong
+            raise ParameterError(
+                f"{param}: {type(chart).__name__}.to_dict() failed ({type(error).__name__}: "
+                f"{str(error)[:300]}); expected a chart that altair can serialise"
+            ) from error
     spec = jsonable(chart, param)
     return {"format": "vega-lite", "spec": spec}
 

@@ -605,8 +605,9 @@ class HypothesisLog:
             - ``"event"``: ``event``, a row of the events table with at least
               ``time``, ``source``, ``kind``, ``message``; every column is kept.
             - ``"note"``: ``note``, free text (required for this kind).
-            - ``"chart"``: ``chart``, an altair chart (its ``to_dict()`` Vega-Lite
-              spec is stored), a Vega-Lite spec (dict or JSON text) or SVG text.
+            - ``"chart"``: ``chart``, an altair chart or ``alt.JupyterChart`` (its
+              ``to_dict()`` Vega-Lite spec is stored, data included), a Vega-Lite
+              spec (dict or JSON text) or SVG text.
         author : str, optional
             Default: the log's author.
         stance : {"supports", "contradicts", "context"}, default "supports"
@@ -1049,8 +1050,8 @@ class HypothesisLog:
         >>> log = HypothesisLog.open(pathlib.Path(tempfile.mkdtemp()) / "h.sqlite", author="Ana")
         >>> h = log.add_hypothesis("Scrap spike", team="quality")
         >>> _ = log.add_why(h, "Parts too cold")
-        >>> log.whys(h).loc[0, "step"]
-        np.int64(1)
+        >>> log.whys(h)["step"].tolist()
+        [1]
         """
         target = self._hypothesis_filter(hypothesis_id)
         hypothesis_order = {
@@ -1317,8 +1318,11 @@ class HypothesisLog:
             )
         text = json.dumps(self.to_dict(), ensure_ascii=False, indent=1, allow_nan=False)
         tmp = path.with_name(path.name + f".{uuid.uuid4().hex[:8]}.tmp")
-        tmp.write_text(text + "\n", encoding="utf-8")
-        os.replace(tmp, path)
+        try:
+            tmp.write_text(text + "\n", encoding="utf-8")
+            os.replace(tmp, path)  # readers never see a half-written export
+        finally:
+            tmp.unlink(missing_ok=True)
         return path
 
     def import_json(self, source: str | os.PathLike | Mapping) -> ImportResult:

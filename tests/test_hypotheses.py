@@ -218,7 +218,9 @@ def test_chart_evidence_from_altair_spec_and_svg(log):
     ec = log.add_evidence(h, kind="chart", chart=chart)
     es = log.add_evidence(h, kind="chart", chart='<svg xmlns="http://www.w3.org/2000/svg"><rect/></svg>')
     ej = log.add_evidence(h, kind="chart", chart=json.dumps({"mark": "bar", "title": ["a", "b"]}))
+    jupyter = log.add_evidence(h, kind="chart", chart=alt.JupyterChart(chart))
     view = log.evidence().set_index("evidence_id")
+    assert view.loc[jupyter, "detail"] == view.loc[ec, "detail"]
     stored = view.loc[ec, "detail"]
     assert stored["format"] == "vega-lite"
     assert stored["spec"] == json.loads(json.dumps(chart.to_dict()))
@@ -402,6 +404,9 @@ def test_text_is_stored_verbatim(log):
         (lambda log, h: log.add_evidence(h, kind="chart", chart=42), ParameterError,
          r"chart: a int; expected an altair chart, a Vega-Lite spec \(dict or JSON text\) or SVG "
          r"text"),
+        (lambda log, h: log.add_evidence(h, kind="chart", chart=SimpleNamespace(to_dict=lambda: 1 / 0)),
+         ParameterError, r"chart: SimpleNamespace.to_dict\(\) failed \(ZeroDivisionError: division "
+         r"by zero\); expected a chart that altair can serialise"),
         (lambda log, h: log.retract(h, reason=""), ParameterError,
          r"reason='': expected non-empty text"),
         (lambda log, h: log.hypotheses(include_retracted="yes"), ParameterError,
