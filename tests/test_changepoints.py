@@ -1,0 +1,484 @@
+"""Tests for rca.detect_changes (rca/changepoints.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.signal import lfilter
+
+import rca.changepoints as cp
+from rca.errors import AnalysisError, DataQualityWarning, ParameterError
+
+DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+GRID = pd.date_range("2024-03-01", periods=4000, freq="10s", tz="UTC")
+
+
+def series(x, name="s"):
+    return pd.Series(np.asarray(x, dtype=float), index=GRID[: len(x)], name=name)
+
+
+def positions(result, index=GRID):
+    return [int(index.get_loc(t)) for t in result["time"]]
+
+
+def step(n=3000, at=1800, delta=1.5, sigma=1.0, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0.0, sigma, n)
+    x[at:] += delta
+    return x
+
+
+# ------------------------------------------------------------------ result format
+
+
+def test_series_change_time_is_a_timestamp_of_the_index():
+    res = cp.detect_changes(series(step()))
+    assert len(res) == 1
+    t = res["time"].iloc[0]
+    assert t in GRID
+    assert abs(GRID.get_loc(t) - 1800) <= 5
+    assert str(res["time"].dtype) == "datetime64[ns, UTC]"
+
+
+def test_columns_and_dtypes_follow_the_data_model():
+    res = cp.detect_changes(series(step()))
+    assert tuple(res.columns) == cp.CHANGE_COLUMNS
+    assert res.columns[:10].tolist() == ["signal", "time", "kind", "before", "after", "delta",
+                                         "delta_sigma", "strength", "time_lo", "time_hi"]
+    for col in ("time", "time_lo", "time_hi"):
+        assert str(res[col].dtype) == "datetime64[ns, UTC]"
+    row = res.iloc[0]
+    assert row["delta"] == pytest.approx(row["after"] - row["before"])
+    settings = res.attrs["settings"]
+    noise = settings["signals"]["s"]["noise"]
+    assert row["delta_sigma"] == pytest.approx(row["delta"] / noise)
+    assert row["time_lo"] <= row["time"] <= row["time_hi"]
+
+
+def test_empty_result_keeps_columns_and_dtypes():
+    res = cp.detect_changes(series(np.random.default_rng(1).normal(size=2000)))
+    assert len(res) == 0
+    assert tuple(res.columns) == cp.CHANGE_COLUMNS
+    assert str(res["time"].dtype) == "datetime64[ns, UTC]"
+
+
+def test_unnamed_series_is_called_value():
+    s = series(step())
+    s.name = None
+    res = cp.detect_changes(s)
+    assert res["signal"].tolist() == ["value"]
+    assert "value" in res.attrs["settings"]["signals"]
+
+
+def test_settings_report_the_automatic_choices():
+    res = cp.detect_changes(series(step()))
+    st = res.attrs["settings"]
+    assert st["method"] == "fast" and st["penalty"] == "auto"
+    sig = st["signals"]["s"]
+    assert sig["penalty"] == pytest.approx(3 * np.log(3000))
+    assert sig["noise"] == pytest.approx(1.0, rel=0.15)
+    assert sig["inflation"] >= 1.0
+    assert sig["status"] == "ok" and sig["n_valid"] == 3000
+
+
+def test_sorted_by_strength_descending():
+    x = step(delta=1.0)
+    x[800:] += 4.0
+    res = cp.detect_changes(series(x))
+    assert len(res) == 2
+    assert res["strength"].is_monotonic_decreasing
+    assert abs(positions(res)[0] - 800) <= 2
+
+
+def test_non_utc_index_is_converted_and_dst_is_harmless():
+    idx = pd.date_range("2024-03-31 00:00", periods=4000, freq="10s", tz="Europe/Berlin")
+    x = step(n=4000, at=2000, delta=3.0)  # 02:00 local does not exist: the grid crosses DST
+    res = cp.detect_changes(pd.Series(x, index=idx, name="s"))
+    assert str(res["time"].dt.tz) == "UTC"
+    assert abs(idx.tz_convert("UTC").get_loc(res["time"].iloc[0]) - 2000) <= 5
+
+
+# ------------------------------------------------------------------ kinds of change
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_mean_change_found_within_tolerance(seed):
+    res = cp.detect_changes(series(step(seed=seed)))
+    assert res["kind"].tolist() == ["mean"]
+    assert abs(positions(res)[0] - 1800) <= 10
+    assert res["delta"].iloc[0] == pytest.approx(1.5, abs=0.2)
+    lo = GRID.get_loc(res["time_lo"].iloc[0])
+    hi = GRID.get_loc(res["time_hi"].iloc[0])
+    assert lo <= 1800 + 1 and hi >= 1800 - 1  # the interval covers the truth
+
+
+def test_variance_change_found():
+    rng = np.random.default_rng(3)
+    x = np.r_[rng.normal(5, 1, 1500), rng.normal(5, 3, 1500)]
+    res = cp.detect_changes(series(x))
+    assert res["kind"].tolist() == ["variance"]
+    assert abs(positions(res)[0] - 1500) <= 15
+    assert res["sigma_before"].iloc[0] == pytest.approx(1.0, rel=0.25)
+    assert res["sigma_after"].iloc[0] == pytest.approx(3.0, rel=0.25)
+
+
+def test_mean_and_variance_change_found_as_one():
+    rng = np.random.default_rng(4)
+    x = np.r_[rng.normal(0, 1, 1500), rng.normal(4, 3, 1500)]
+    res = cp.detect_changes(series(x))
+    assert res["kind"].tolist() == ["mean+variance"]
+    assert abs(positions(res)[0] - 1500) <= 5
+
+
+def test_model_mean_ignores_variance_changes():
+    rng = np.random.default_rng(3)
+    x = np.r_[rng.normal(5, 1, 1500), rng.normal(5, 3, 1500)]
+    res = cp.detect_changes(series(x), model="mean")
+    assert "variance" not in set(res["kind"])
+
+
+def test_model_variance_reports_only_variance_changes():
+    rng = np.random.default_rng(4)
+    x = np.r_[rng.normal(0, 1, 1500), rng.normal(4, 3, 1500)]
+    res = cp.detect_changes(series(x), model="variance")
+    assert res["kind"].tolist() == ["variance"]
+
+
+# -------------------------------------------------------------------- plant quirks
+
+
+def test_gap_at_the_same_level_is_not_a_change():
+    x = np.random.default_rng(5).normal(0, 1, 3000)
+    x[1000:1400] = np.nan
+    res = cp.detect_changes(series(x))
+    assert len(res) == 0
+    sig = res.attrs["settings"]["signals"]["s"]
+    assert sig["n_gaps"] == 1 and sig["n_missing"] == 400
+
+
+def test_step_inside_a_gap_is_dated_across_the_gap():
+    x = step(n=3000, at=1500, delta=3.0)
+    x[1400:1600] = np.nan
+    res = cp.detect_changes(series(x))
+    assert len(res) == 1
+    row = res.iloc[0]
+    assert bool(row["across_gap"])
+    assert GRID.get_loc(row["time"]) == 1600  # first sample of the new segment
+    assert GRID.get_loc(row["time_lo"]) <= 1400  # may have happened anywhere in the gap
+    assert row["delta"] == pytest.approx(3.0, abs=0.3)
+
+
+def test_gap_is_not_bridged_by_interpolation():
+    # A ramp across the gap would be created by interpolation; the level either
+    # side is the same, so nothing may be found.
+    x = np.r_[np.random.default_rng(6).normal(10, 0.5, 3000)]
+    x[500:2500] = np.nan
+    res = cp.detect_changes(series(x))
+    assert len(res) == 0
+
+
+def test_constant_signal_has_no_change_and_says_so():
+    res = cp.detect_changes(series(np.full(2000, 7.5)))
+    assert len(res) == 0
+    assert res.attrs["settings"]["signals"]["s"]["status"] == "constant"
+
+
+def test_setpoint_steps_are_found_at_the_exact_sample():
+    sp = np.full(3000, 50.0)
+    sp[700:] = 55.0
+    sp[2101:] = 52.0
+    res = cp.detect_changes(series(sp)).sort_values("time")
+    assert positions(res) == [700, 2101]
+    assert (res["time_lo"] == res["time"]).all() and (res["time_hi"] == res["time"]).all()
+    assert res["delta"].tolist() == [5.0, -3.0]
+
+
+def test_held_values_do_not_fool_the_noise_estimate():
+    rng = np.random.default_rng(7)
+    x = np.repeat(rng.normal(50, 2, 500), 6)  # 60 s metric on a 10 s grid
+    res = cp.detect_changes(series(x))
+    sig = res.attrs["settings"]["signals"]["s"]
+    assert len(res) == 0
+    assert sig["noise_basis"] == "distinct values"
+    assert sig["noise"] == pytest.approx(2.0, rel=0.2)
+
+
+def test_held_values_with_a_step():
+    rng = np.random.default_rng(8)
+    base = rng.normal(50, 2, 500)
+    base[250:] += 5
+    res = cp.detect_changes(series(np.repeat(base, 6)))
+    assert len(res) == 1
+    assert abs(positions(res)[0] - 1500) <= 12
+
+
+def test_irregular_staircase_of_noise_has_no_change():
+    rng = np.random.default_rng(9)
+    lengths = rng.integers(1, 30, 400)
+    x = np.repeat(rng.normal(0, 1, 400), lengths)[:3000]
+    res = cp.detect_changes(series(x))
+    assert len(res) == 0
+
+
+def test_quantised_noise_has_no_change_and_a_quantised_step_is_found():
+    rng = np.random.default_rng(10)
+    q = np.round(rng.normal(20, 0.04, 3000), 1)
+    assert len(cp.detect_changes(series(q))) == 0
+    q2 = np.round(rng.normal(20, 0.3, 3000) + np.r_[np.zeros(1800), np.full(1200, 0.5)], 1)
+    res = cp.detect_changes(series(q2))
+    assert len(res) == 1 and abs(positions(res)[0] - 1800) <= 10
+
+
+def test_single_spikes_are_not_changes():
+    x = np.random.default_rng(11).normal(0, 1, 3000)
+    x[[500, 1200, 1201, 2500]] += [30, -25, -25, 40]
+    res = cp.detect_changes(series(x))
+    assert len(res) == 0
+    assert res.attrs["settings"]["signals"]["s"]["spikes_replaced"] == 4
+
+
+def test_spike_next_to_a_step_keeps_the_step():
+    x = step(delta=3.0)
+    x[900] += 40
+    res = cp.detect_changes(series(x))
+    assert len(res) == 1 and abs(positions(res)[0] - 1800) <= 5
+
+
+def test_autocorrelated_noise_gives_no_false_change():
+    rng = np.random.default_rng(12)
+    for _ in range(3):
+        x = lfilter([1.0], [1.0, -0.95], rng.normal(size=20000))
+        idx = pd.date_range("2024-01-01", periods=x.size, freq="s", tz="UTC")
+        res = cp.detect_changes(pd.Series(x, index=idx, name="s"))
+        assert len(res) == 0
+        assert res.attrs["settings"]["signals"]["s"]["inflation"] > 50
+
+
+def test_a_large_step_in_autocorrelated_noise_is_found():
+    rng = np.random.default_rng(13)
+    x = lfilter([1.0], [1.0, -0.9], rng.normal(size=20000))  # marginal sd 2.3
+    x[12000:] += 15.0
+    idx = pd.date_range("2024-01-01", periods=x.size, freq="s", tz="UTC")
+    res = cp.detect_changes(pd.Series(x, index=idx, name="s"))
+    assert len(res) == 1
+    assert abs(idx.get_loc(res["time"].iloc[0]) - 12000) <= 20
+
+
+def test_inf_is_treated_as_missing_and_counted():
+    x = step()
+    x[10] = np.inf
+    x[20] = -np.inf
+    res = cp.detect_changes(series(x))
+    assert res.attrs["settings"]["signals"]["s"]["non_finite"] == 2
+    assert len(res) == 1
+
+
+# ----------------------------------------------------------------------- counts
+
+
+def test_poisson_rate_change():
+    rng = np.random.default_rng(14)
+    c = rng.poisson(np.r_[np.full(2000, 0.2), np.full(1000, 1.0)]).astype(float)
+    res = cp.detect_changes(series(c), model="poisson")
+    assert len(res) == 1
+    assert abs(positions(res)[0] - 2000) <= 20
+    assert res["before"].iloc[0] == pytest.approx(0.2, abs=0.05)
+    assert res["after"].iloc[0] == pytest.approx(1.0, abs=0.15)
+
+
+def test_poisson_constant_rate_has_no_change():
+    rng = np.random.default_rng(15)
+    for rate in (0.05, 0.5, 20.0):
+        c = rng.poisson(rate, 3000).astype(float)
+        assert len(cp.detect_changes(series(c), model="poisson")) == 0
+
+
+def test_poisson_rejects_negative_counts():
+    with pytest.raises(ParameterError, match=r"model='poisson' needs non-negative counts; "
+                                             r"column 's' has negative"):
+        cp.detect_changes(series(step()), model="poisson")
+
+
+# ------------------------------------------------------------ many signals, window
+
+
+def frame_of_signals():
+    rng = np.random.default_rng(16)
+    a = step(seed=16)
+    b = rng.normal(0, 1, 3000)
+    c = np.full(3000, 1.0)
+    c[2200:] = 2.0
+    d = np.full(3000, np.nan)
+    return pd.DataFrame({"A": a, "B": b, "C": c, "D": d}, index=GRID[:3000])
+
+
+def test_dataframe_of_signals():
+    with pytest.warns(DataQualityWarning, match=r"1 signal\(s\) have fewer than 6 valid "
+                                                r"samples and were not analysed: D"):
+        res = cp.detect_changes(frame_of_signals())
+    assert sorted(res["signal"]) == ["A", "C"]
+    st = res.attrs["settings"]["signals"]
+    assert set(st) == {"A", "B", "C", "D"}
+    assert st["D"]["status"] == "no valid samples"
+    assert positions(res[res["signal"] == "C"]) == [2200]
+
+
+def test_two_processes_give_the_same_result():
+    frame = frame_of_signals().drop(columns="D")
+    one = cp.detect_changes(frame, n_jobs=1)
+    two = cp.detect_changes(frame, n_jobs=2)
+    pd.testing.assert_frame_equal(one, two)
+    assert two.attrs["settings"]["n_jobs"] == 2
+
+
+def test_window_restricts_the_analysis():
+    x = step(n=3000, at=1800)
+    x[600:] += 4.0
+    s = series(x)
+    res = cp.detect_changes(s, window=(GRID[1000], None))
+    assert positions(res) == [p for p in positions(res) if p >= 1000]
+    assert len(res) == 1 and abs(positions(res)[0] - 1800) <= 10
+    assert res.attrs["settings"]["window"][0] == GRID[1000].isoformat()
+    res2 = cp.detect_changes(s, window=("2024-03-01T00:00Z", GRID[1000]))
+    assert len(res2) == 1 and abs(positions(res2)[0] - 600) <= 5
+
+
+def test_empty_window_is_an_analysis_error():
+    with pytest.raises(AnalysisError, match=r"window 2030-01-01 00:00:00\+00:00 .. None "
+                                            r"holds no samples; data covers"):
+        cp.detect_changes(series(step()), window=("2030-01-01T00:00Z", None))
+
+
+def test_max_changes_keeps_the_strongest():
+    x = step(delta=1.0)
+    x[800:] += 4.0
+    res = cp.detect_changes(series(x), max_changes=1)
+    assert len(res) == 1 and abs(positions(res)[0] - 800) <= 2
+
+
+def test_explicit_penalty_is_used():
+    x = step(delta=0.4)
+    low = cp.detect_changes(series(x), penalty=5.0)
+    high = cp.detect_changes(series(x), penalty=1e6)
+    assert len(high) == 0
+    assert len(low) >= 1
+    assert low.attrs["settings"]["signals"]["s"]["penalty"] == 5.0
+
+
+# ----------------------------------------------------------------------- ruptures
+
+
+def test_ruptures_pelt_pass_through():
+    res = cp.detect_changes(series(step(n=500, at=300, delta=3.0)), method="pelt")
+    assert res.attrs["settings"]["method"] == "ruptures.Pelt"
+    assert res.attrs["settings"]["model"] == "l2"
+    assert res["kind"].tolist() == ["mean"]
+    assert abs(positions(res)[0] - 300) <= 5
+
+
+@pytest.mark.parametrize("method", ["binseg", "bottomup", "window"])
+def test_ruptures_methods_find_a_clear_step(method):
+    opts = {"width": 100} if method == "window" else None
+    res = cp.detect_changes(series(step(n=1500, at=700, delta=4.0)), method=method,
+                            engine_options=opts)
+    assert len(res) >= 1
+    assert min(abs(p - 700) for p in positions(res)) <= 5
+
+
+def test_ruptures_kernel_rbf_with_numeric_penalty():
+    res = cp.detect_changes(series(step(n=1000, at=600, delta=3.0)), method="kernel",
+                            model="rbf", penalty=5.0)
+    assert res.attrs["settings"]["method"] == "ruptures.KernelCPD"
+    assert res["kind"].tolist() == ["rbf"]
+    assert abs(positions(res)[0] - 600) <= 5
+
+
+def test_ruptures_accepts_a_cost_object():
+    import ruptures as rpt
+
+    res = cp.detect_changes(series(step(n=300, at=200, delta=4.0)), method="pelt",
+                            model=rpt.costs.CostL1(), penalty=50.0)
+    assert res["kind"].tolist() == ["l1"]
+    assert abs(positions(res)[0] - 200) <= 5
+
+
+def test_ruptures_auto_penalty_needs_a_scaled_cost():
+    with pytest.raises(ParameterError, match=r"penalty='auto' is defined for the ruptures "
+                                             r"costs 'l2' and 'linear' only; for "
+                                             r"model='rbf' pass penalty=<number>"):
+        cp.detect_changes(series(step()), method="pelt", model="rbf")
+
+
+# ------------------------------------------------------------------- bad arguments
+
+
+@pytest.mark.parametrize("data, message", [
+    ([1.0, 2.0], r"data must be a pandas Series or DataFrame .*; got list"),
+    (pd.Series([1.0, 2.0]), r"data must have a tz-aware DatetimeIndex; got a RangeIndex"),
+    (pd.Series([1.0, 2.0], index=pd.date_range("2024", periods=2, freq="s")),
+     r"data has a naive DatetimeIndex; expected tz-aware UTC times"),
+    (pd.Series([1.0, 2.0], index=pd.DatetimeIndex(["2024-01-02", "2024-01-01"], tz="UTC")),
+     r"data index is not sorted; expected increasing times"),
+    (pd.Series([1.0, 2.0], index=pd.DatetimeIndex(["2024-01-01", "2024-01-01"], tz="UTC")),
+     r"data index has duplicate timestamp 2024-01-01 00:00:00\+00:00; expected unique"),
+    (pd.DataFrame({"a": ["x", "y"]}, index=pd.date_range("2024", periods=2, tz="UTC")),
+     r"data column 'a' has dtype (str|object); expected numbers"),
+])
+def test_bad_data(data, message):
+    with pytest.raises(ParameterError, match=message):
+        cp.detect_changes(data)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"method": "magic"}, r"method='magic'; expected one of 'auto', 'fast', 'pelt'"),
+    ({"model": "rbf"}, r"model='rbf' is not a model of the fast engine; expected one of "
+                       r"'auto', 'mean', 'variance', 'poisson'"),
+    ({"method": "pelt", "model": "nope"}, r"model='nope' is not a ruptures cost"),
+    ({"method": "pelt", "model": 3}, r"model=3 \(type int\) is neither a ruptures cost"),
+    ({"method": "kernel", "model": "l2"}, r"model='l2' is not a kernel of method='kernel'"),
+    ({"penalty": -1}, r"penalty=-1; expected 'auto' or a positive number"),
+    ({"penalty": "bic"}, r"penalty='bic'; expected 'auto' or a positive number"),
+    ({"penalty": float("nan")}, r"penalty=nan; expected 'auto' or a positive number"),
+    ({"min_size": 0}, r"min_size=0; expected an integer >= 1"),
+    ({"min_size": 2.5}, r"min_size=2.5; expected an integer >= 1"),
+    ({"max_changes": 0}, r"max_changes=0; expected an integer >= 1"),
+    ({"n_jobs": 0}, r"n_jobs=0; expected an integer >= 1"),
+    ({"n_jobs": "many"}, r"n_jobs='many'; expected 'auto' or an integer >= 1"),
+    ({"engine_options": {"jump": 5}}, r"engine_options is for ruptures methods only"),
+    ({"engine_options": 5, "method": "pelt"}, r"engine_options=5; expected a dict"),
+    ({"window": "2024-03-01"}, r"window='2024-03-01'; expected a \(start, end\) pair"),
+    ({"window": ("2024-03-01", None)}, r"window start '2024-03-01' is naive; expected a "
+                                       r"tz-aware time"),
+    ({"window": ("soon", None)}, r"window start 'soon' is not a timestamp"),
+    ({"window": ("2024-03-02T00:00Z", "2024-03-01T00:00Z")},
+     r"window start 2024-03-02 00:00:00\+00:00 is not before window end"),
+])
+def test_bad_options(kwargs, message):
+    with pytest.raises(ParameterError, match=message):
+        cp.detect_changes(series(step(n=200, at=100)), **kwargs)
+
+
+def test_too_short_signal_is_reported():
+    with pytest.warns(DataQualityWarning, match=r"fewer than 6 valid samples .*: s"):
+        res = cp.detect_changes(series([1.0, 2.0, 3.0]))
+    assert res.attrs["settings"]["signals"]["s"]["status"] == "too few samples"
+
+
+# -------------------------------------------------------------------- datasets
+
+
+@pytest.mark.datasets
+def test_tcpd_nile_dam_is_found():
+    path = DATASETS / "tcpd" / "datasets" / "nile" / "nile.json"
+    if not path.exists():
+        pytest.skip(f"{path} not present (shared datasets folder absent)")
+    data = json.loads(path.read_text())
+    y = np.array(data["series"][0]["raw"], dtype=float)
+    idx = pd.date_range("1871-01-01", periods=y.size, freq="YS", tz="UTC")
+    res = cp.detect_changes(pd.Series(y, index=idx, name="nile"))
+    assert len(res) == 1
+    assert abs(idx.get_loc(res["time"].iloc[0]) - 28) <= 2  # Aswan dam, 1898-1899
