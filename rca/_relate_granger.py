@@ -9,8 +9,10 @@ bridging the gap.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +45,25 @@ class Stationarity:
     adf_p: float
     kpss_p: float
     difference: bool
+
+
+@contextlib.contextmanager
+def single_threaded_blas() -> Iterator[None]:
+    """Run many small regressions with one BLAS thread (restored afterwards).
+
+    For matrices of a few hundred rows and tens of columns a threaded BLAS only
+    adds synchronisation, and on a busy machine the waiting dominates: a 480 x
+    35 least-squares fit took 0.4 ms with one thread and 72 ms with two on the
+    shared 2-core development machine. Uses ``threadpoolctl`` when installed,
+    and does nothing otherwise.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # optional: only a speed-up
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 def stationarity(values: np.ndarray) -> Stationarity:
@@ -103,13 +124,18 @@ def select_var_order(
     wy, wx = _pair_rows(effect, cause, max_order)
     n_obs = len(wy)
     targets = np.column_stack([wy[:, 0], wx[:, 0]])
+    # columns: constant, effect lags 1..P, cause lags 1..P; order p uses a sub-block
+    design = np.column_stack([np.ones(n_obs), wy[:, 1:], wx[:, 1:]])
+    gram = design.T @ design
+    cross = design.T @ targets
+    total = targets.T @ targets
     penalty = np.log(n_obs) if criterion == "bic" else 2.0
     best_order, best_value = 1, np.inf
     for p in range(1, max_order + 1):
-        design = np.column_stack([np.ones(n_obs), wy[:, 1 : p + 1], wx[:, 1 : p + 1]])
-        beta = np.linalg.lstsq(design, targets, rcond=None)[0]
-        resid = targets - design @ beta
-        sign, logdet = np.linalg.slogdet(resid.T @ resid / n_obs)
+        cols = np.r_[0, 1 : p + 1, max_order + 1 : max_order + 1 + p]
+        beta = np.linalg.lstsq(gram[np.ix_(cols, cols)], cross[cols], rcond=None)[0]
+        sigma = (total - cross[cols].T @ beta) / n_obs
+        sign, logdet = np.linalg.slogdet(sigma)
         value = (logdet if sign > 0 else -np.inf) + penalty / n_obs * (4 * p + 2)
         if value < best_value:
             best_order, best_value = p, value

@@ -657,6 +657,73 @@ def _pairs_option(pairs: object, columns: Sequence[object]) -> list[tuple[object
     return out
 
 
+def _granger_rows(
+    frame: pd.DataFrame,
+    pair_list: list[tuple[object, object]],
+    step: pd.Timedelta,
+    max_lag: pd.Timedelta | str,
+    order_cap: int,
+    difference: bool | str,
+    criterion: str | None,
+) -> tuple[dict, list[dict]]:
+    """Prepare each signal once (validity, differencing), then test every pair."""
+    prepared: dict[object, tuple[np.ndarray | None, bool, str]] = {}
+    stationarity: dict[object, dict] = {}
+    for name in dict.fromkeys(c for pair in pair_list for c in pair):
+        x = frame[name].to_numpy()
+        valid = np.isfinite(x)
+        if valid.sum() < _checks.MIN_SAMPLES:
+            prepared[name] = (
+                None, False, f"{int(valid.sum())} valid samples; need {_checks.MIN_SAMPLES}"
+            )
+            continue
+        if np.ptp(x[valid]) == 0:
+            prepared[name] = (None, False, f"constant ({float(x[valid][0]):g}) in the window")
+            continue
+        if difference == "auto":
+            st = _granger.stationarity(x)
+            diff = st.difference
+            stationarity[name] = dict(adf_p=st.adf_p, kpss_p=st.kpss_p, differenced=diff)
+        else:
+            diff = bool(difference)
+            stationarity[name] = dict(adf_p=np.nan, kpss_p=np.nan, differenced=diff)
+        values = np.r_[np.nan, np.diff(x)] if diff else x
+        if diff and np.ptp(values[np.isfinite(values)]) == 0:
+            prepared[name] = (None, True, "constant after differencing (a straight line)")
+            continue
+        prepared[name] = (values, diff, "")
+
+    rows = []
+    for cause, effect in pair_list:
+        xv, x_diff, x_reason = prepared[cause]
+        yv, y_diff, y_reason = prepared[effect]
+        row = dict(cause=cause, effect=effect, lag=pd.NaT, statistic=np.nan, p_value=np.nan,
+                   df_num=0, df_denom=0, n=0, cause_differenced=x_diff,
+                   effect_differenced=y_diff, reason="")
+        if x_reason or y_reason:
+            row["reason"] = "; ".join(
+                f"{role} {name!r}: {why}"
+                for role, name, why in (("cause", cause, x_reason), ("effect", effect, y_reason))
+                if why
+            )
+            rows.append(row)
+            continue
+        if max_lag == "auto":
+            cap = _granger.feasible_order(yv, xv, order_cap)
+        else:
+            cap = order_cap
+        order = (
+            cap if criterion is None
+            else _granger.select_var_order(yv, xv, cap, criterion=criterion)
+        )
+        test = _granger.granger_f_test(yv, xv, order)
+        row.update(lag=step * order, statistic=test.statistic, p_value=test.p_value,
+                   df_num=test.df_num, df_denom=test.df_denom, n=test.n_obs, reason=test.reason)
+        rows.append(row)
+
+    return stationarity, rows
+
+
 def granger_causality(
     data: pd.DataFrame,
     *,
@@ -770,58 +837,10 @@ def granger_causality(
     else:
         order_cap = _checks.lag_steps(max_lag, step, name="max_lag", n=n)
 
-    # per-signal preparation: validity, stationarity decision, transformed values
-    prepared: dict[object, tuple[np.ndarray | None, bool, str]] = {}
-    stationarity: dict[object, dict] = {}
-    for name in dict.fromkeys(c for pair in pair_list for c in pair):
-        x = frame[name].to_numpy()
-        valid = np.isfinite(x)
-        if valid.sum() < _checks.MIN_SAMPLES:
-            prepared[name] = (None, False, f"{int(valid.sum())} valid samples; need {_checks.MIN_SAMPLES}")
-            continue
-        if np.ptp(x[valid]) == 0:
-            prepared[name] = (None, False, f"constant ({float(x[valid][0]):g}) in the window")
-            continue
-        if difference == "auto":
-            st = _granger.stationarity(x)
-            diff = st.difference
-            stationarity[name] = dict(adf_p=st.adf_p, kpss_p=st.kpss_p, differenced=diff)
-        else:
-            diff = bool(difference)
-            stationarity[name] = dict(adf_p=np.nan, kpss_p=np.nan, differenced=diff)
-        values = np.r_[np.nan, np.diff(x)] if diff else x
-        if diff and np.ptp(values[np.isfinite(values)]) == 0:
-            prepared[name] = (None, True, "constant after differencing (a straight line)")
-            continue
-        prepared[name] = (values, diff, "")
-
-    rows = []
-    for cause, effect in pair_list:
-        xv, x_diff, x_reason = prepared[cause]
-        yv, y_diff, y_reason = prepared[effect]
-        row = dict(cause=cause, effect=effect, lag=pd.NaT, statistic=np.nan, p_value=np.nan,
-                   df_num=0, df_denom=0, n=0, cause_differenced=x_diff,
-                   effect_differenced=y_diff, reason="")
-        if x_reason or y_reason:
-            row["reason"] = "; ".join(
-                f"{role} {name!r}: {why}"
-                for role, name, why in (("cause", cause, x_reason), ("effect", effect, y_reason))
-                if why
-            )
-            rows.append(row)
-            continue
-        if max_lag == "auto":
-            cap = _granger.feasible_order(yv, xv, order_cap)
-        else:
-            cap = order_cap
-        order = (
-            cap if criterion is None
-            else _granger.select_var_order(yv, xv, cap, criterion=criterion)
+    with _granger.single_threaded_blas():
+        stationarity, rows = _granger_rows(
+            frame, pair_list, step, max_lag, order_cap, difference, criterion
         )
-        test = _granger.granger_f_test(yv, xv, order)
-        row.update(lag=step * order, statistic=test.statistic, p_value=test.p_value,
-                   df_num=test.df_num, df_denom=test.df_denom, n=test.n_obs, reason=test.reason)
-        rows.append(row)
 
     table = pd.DataFrame(rows)
     table["lag"] = pd.to_timedelta(table["lag"])
@@ -1028,20 +1047,19 @@ def event_association(
                 n_followed=n_followed,
                 expected=expected,
                 lift=n_followed / expected if expected > 0 else np.nan,
-                median_lead=pd.Timedelta(int(np.median(lead[followed])), unit="ns")
-                if n_followed else pd.NaT,
+                median_lead=float(np.median(lead[followed])) if n_followed else np.nan,
                 p_value=p,
                 n_signals=len(touched),
-                first_time=start + pd.Timedelta(int(times[0]), unit="ns"),
-                last_time=start + pd.Timedelta(int(times[-1]), unit="ns"),
+                first_time=int(times[0]),
+                last_time=int(times[-1]),
             )
         )
     columns = [*by, "n_events", "n_followed", "expected", "lift", "median_lead", "p_value",
                "p_adjusted", "significant", "n_signals", "first_time", "last_time"]
     table = pd.DataFrame(rows, columns=[c for c in columns if c not in ("p_adjusted", "significant")])
-    table["median_lead"] = pd.to_timedelta(table["median_lead"])
+    table["median_lead"] = pd.to_timedelta(table["median_lead"].astype(float).round(), unit="ns")
     for col in ("first_time", "last_time"):
-        table[col] = pd.to_datetime(table[col], utc=True)
+        table[col] = start + pd.to_timedelta(table[col].astype("int64"), unit="ns")
     table["p_adjusted"] = _adjust(table["p_value"].to_numpy(), correction, alpha)
     table["significant"] = table["p_adjusted"] < alpha
     table = table[columns]
