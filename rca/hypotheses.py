@@ -26,11 +26,13 @@ Examples
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import os
 import time
 import uuid
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -55,7 +57,7 @@ from rca._hypotheses_store import (
     RecordStore,
     format_recorded_at,
 )
-from rca.errors import ManifestError, ParameterError, SourceError
+from rca.errors import ManifestError, ParameterError, RcaWarning, SourceError
 
 __all__ = [
     "HypothesisLog",
@@ -271,6 +273,14 @@ class HypothesisLog:
         self._author = None if author is None else fields.text(author, "author")
         self._team = None if team is None else fields.text(team, "team")
         self._store = RecordStore(path, timeout=float(timeout))
+        if self._store.journal_mode != "wal":
+            warnings.warn(
+                f"hypothesis log {str(path)!r}: SQLite journal mode is "
+                f"{self._store.journal_mode!r}, not 'wal' (the file system does not support "
+                "it); readers and writers will block each other. Keep the log on a local disk.",
+                RcaWarning,
+                stacklevel=2,
+            )
         self._records: list[Record] = []  # every record seen, in (clock, entry_id) order
         self._folded: dict[str, _Entity] = {}  # their fold
         self._seen_seq = 0  # highest seq seen
@@ -1006,7 +1016,7 @@ class HypothesisLog:
                     e.values["kind"], e.values["note"], e.values["detail"]
                 ),
                 "note": e.values["note"],
-                "detail": e.values["detail"],
+                "detail": copy.deepcopy(e.values["detail"]),  # the cache stays intact
                 "author": e.created_by,
                 "created_at": e.created_at,
                 "retracted": e.values.get("retracted", False),
@@ -1240,7 +1250,7 @@ class HypothesisLog:
                 "entity": r.entity,
                 "entity_id": r.entity_id,
                 "op": r.op,
-                "payload": r.payload,
+                "payload": copy.deepcopy(r.payload),
                 "entry_id": r.entry_id,
                 "origin": r.origin,
                 "clock": r.clock,
@@ -1289,7 +1299,7 @@ class HypothesisLog:
             "version": JSON_VERSION,
             "log_id": self.log_id,
             "exported_at": format_recorded_at(time.time_ns()),
-            "records": [r.to_dict() for r in records],
+            "records": [copy.deepcopy(r.to_dict()) for r in records],
         }
 
     def export_json(self, path: str | os.PathLike) -> Path:

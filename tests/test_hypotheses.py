@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rca.errors import ManifestError, ParameterError, SourceError
+from rca.errors import ManifestError, ParameterError, RcaWarning, SourceError
 from rca.hypotheses import (
     ACTION_STATUSES,
     EVIDENCE_KINDS,
@@ -165,6 +165,50 @@ def test_other_connections_see_each_others_writes(tmp_path):
         it.set_status(h, "refuted", reason="valve moved")
         assert ot.hypotheses().loc[0, "status"] == "refuted"
         assert ot.hypotheses().loc[0, "status_by"] == "Ben"
+
+
+def test_views_hand_out_copies_so_the_log_cannot_be_changed_through_them(log):
+    h = log.add_hypothesis("Valve stuck")
+    log.add_evidence(h, kind="candidate", candidate={"name": "TT1", "type": "signal", "score": 1.0})
+    log.evidence().loc[0, "detail"]["name"] = "changed"
+    log.history().loc[0, "payload"]["statement"] = "changed"
+    log.to_dict()["records"][1]["payload"]["detail"]["name"] = "changed"
+    assert log.evidence().loc[0, "detail"]["name"] == "TT1"
+    assert log.history().loc[0, "payload"]["statement"] == "Valve stuck"
+    assert log.to_dict()["records"][1]["payload"]["detail"]["name"] == "TT1"
+
+
+def test_a_log_without_wal_warns(tmp_path):
+    with pytest.warns(RcaWarning, match=r"':memory:': SQLite journal mode is 'memory', not 'wal'"):
+        memory = HypothesisLog.open(":memory:", author="Ana", team="OT")
+    memory.add_hypothesis("still works, for one connection")
+    assert len(memory.hypotheses()) == 1
+    memory.close()
+
+
+def _open_and_add(path: str, worker: int, barrier) -> None:
+    barrier.wait()
+    with HypothesisLog.open(path, author=f"writer-{worker}", team="OT") as log:
+        log.add_hypothesis(f"from writer {worker}")
+
+
+def test_processes_creating_the_same_new_log_at_once(tmp_path):
+    path = tmp_path / "new.hypotheses.sqlite"
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(4)
+    workers = [context.Process(target=_open_and_add, args=(str(path), w, barrier))
+               for w in range(4)]
+    for process in workers:
+        process.start()
+    for process in workers:
+        process.join()
+    assert [p.exitcode for p in workers] == [0] * 4
+    with sqlite3.connect(path) as raw:
+        meta = raw.execute("SELECT key, COUNT(*) FROM meta GROUP BY key").fetchall()
+    raw.close()
+    assert dict(meta) == {"format": 1, "schema_version": 1, "log_id": 1, "created_at": 1}
+    with HypothesisLog.open(path) as log:
+        assert sorted(log.hypotheses()["statement"]) == [f"from writer {w}" for w in range(4)]
 
 
 # --------------------------------------------------------------------------- evidence
