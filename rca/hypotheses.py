@@ -857,7 +857,8 @@ class HypothesisLog:
 
         Nothing is deleted: the entry disappears from the views (unless
         ``include_retracted=True``) and the history keeps it, with who retracted it
-        and why.
+        and why. Retracting a hypothesis does not retract the evidence, whys,
+        decisions or actions linked to it; they stay in their views.
 
         Parameters
         ----------
