@@ -1409,8 +1409,8 @@ def _manifest_file(manifest: Any) -> Path:
     candidate = getattr(manifest, "path", manifest)
     if not isinstance(candidate, (str, os.PathLike)):
         raise ParameterError(
-            f"manifest={manifest!r}: expected the path of the investigation manifest (or a "
-            "Manifest read by rca.read_manifest)"
+            f"manifest={manifest!r}: expected the path of the investigation manifest (or an "
+            "Investigation or Manifest, which carry it as .path)"
         )
     return Path(candidate)
 
@@ -1446,9 +1446,10 @@ def open_hypothesis_log(
 
     Parameters
     ----------
-    manifest : str, os.PathLike or Manifest
+    manifest : str, os.PathLike, Investigation or Manifest
         The investigation manifest (``investigation.toml``), which must exist, or an
-        object with its ``path``. The log is
+        object with its ``path`` (``rca.open_investigation(...)``,
+        ``rca.read_manifest(...)``). The log is
         ``<folder>/<manifest stem>.hypotheses.sqlite``.
     author, team, timeout
         As for :class:`HypothesisLog`.
