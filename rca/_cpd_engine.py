@@ -51,13 +51,23 @@ def mad(a: np.ndarray) -> float:
     return float(np.median(np.abs(a - med)))
 
 
-def median_abs(a: np.ndarray) -> float:
-    """Median absolute value (around 0, not around the median); subsampled like :func:`mad`."""
+#: Quantile of |D| behind the block scales (see :func:`block_variances`); with 0.25 up
+#: to 75 % of the block differences may straddle steps.
+BLOCK_QUANTILE = 0.25
+
+
+def abs_quantile_sd(a: np.ndarray, q: float = BLOCK_QUANTILE) -> float:
+    """Normal-consistent sd from the ``q`` quantile of ``|a|`` (around 0, not the median).
+
+    Subsampled like :func:`mad`. ``q = 0.5`` is the median absolute value.
+    """
     if a.size == 0:
         return 0.0
     if a.size > MAD_SAMPLE:
         a = a[:: -(-a.size // MAD_SAMPLE)]
-    return float(np.median(np.abs(a)))
+    from scipy.special import ndtri
+
+    return float(np.quantile(np.abs(a), q)) / float(ndtri(0.5 + q / 2.0))
 
 
 # --------------------------------------------------------------------------- spikes
@@ -130,8 +140,9 @@ def short_term_noise(d: np.ndarray) -> tuple[float, str]:
 
 #: Block lengths go up while at least this many blocks fit in the signal.
 MIN_BLOCKS = 8
-#: Times the long-run variance is re-measured on the residuals of the segmentation.
-REESTIMATE_ROUNDS = 1
+#: Largest sudden rise (in powers of 2) of the growth exponent of the block variance
+#: from one block length to the next that is still read as noise.
+JUMP = 2.0
 
 
 def block_variances(y: np.ndarray, *, min_blocks: int = MIN_BLOCKS) -> tuple[np.ndarray, np.ndarray]:
@@ -139,10 +150,17 @@ def block_variances(y: np.ndarray, *, min_blocks: int = MIN_BLOCKS) -> tuple[np.
 
     For block length ``b`` the differences of adjacent (overlapping) block sums,
     ``D_t = sum(y[t+b:t+2b]) - sum(y[t:t+b])``, have variance ``2 b sigma_LR^2`` once
-    ``b`` exceeds the correlation time; their MAD is insensitive to a few steps
-    (each step touches ``2b`` of the ``D_t``), to a linear trend (it shifts all
-    ``D_t`` equally) and to outliers. Block lengths go up while at least
-    ``min_blocks`` blocks fit.
+    ``b`` exceeds the correlation time (an overlapping Allan variance times ``b``).
+    The scale of ``D_t`` is read from a low quantile (:data:`BLOCK_QUANTILE`) of
+    ``|D_t|`` around 0, not around the median:
+
+    * a step disturbs only the ``2b`` values of ``D_t`` whose blocks straddle it, so
+      steps and outliers are ignored while they disturb less than 75 % of them;
+    * a drift shifts every ``D_t`` alike and so *counts* as long-run variance: a slow
+      drift is not a sequence of level changes.
+
+    Block lengths double while at least ``min_blocks`` blocks fit, and stop early at
+    a sudden jump of the growth exponent (see :data:`JUMP`).
     """
     n = y.size
     if n < 4:
@@ -154,45 +172,21 @@ def block_variances(y: np.ndarray, *, min_blocks: int = MIN_BLOCKS) -> tuple[np.
         blk = s[b:] - s[:-b]
         dd = blk[b:] - blk[:-b]
         stride = max(1, b // 2)
-        sd = MAD_TO_SD * median_abs(dd[::stride])
+        sd = abs_quantile_sd(dd[::stride])
+        v = sd * sd / (2.0 * b)
+        if len(vs) >= 2 and vs[-1] > 0 and vs[-2] > 0 and v > 0:
+            growth = math.log2(v / vs[-1])
+            before = max(math.log2(vs[-1] / vs[-2]), 0.0)
+            if growth - before > JUMP:
+                # The block variance grows like b^alpha; noise, random walks and
+                # drifts change alpha gradually. A sudden rise of alpha after a flat
+                # stretch means most block differences now straddle a step (steps
+                # closer than ~4b): larger blocks would measure the steps.
+                break
         bs.append(b)
-        vs.append(sd * sd / (2.0 * b))
+        vs.append(v)
         b *= 2
     return np.asarray(bs), np.asarray(vs)
-
-
-_PHI_GRID = 1.0 - np.logspace(0.0, -5.0, 2001)[1:]  # 0 < phi < 1, dense near 1
-
-
-def _ar1_block_variance(phi: np.ndarray, b: int) -> np.ndarray:
-    """E[V(b)] / gamma_0 for an AR(1) process (see :func:`block_variances`)."""
-    om = 1.0 - phi
-    pb = 1.0 - phi**b
-    return ((b * (1.0 + phi) / om) - 2.0 * phi * pb / om**2 - phi * pb * pb / om**2) / b
-
-
-def ar1_extrapolation(bs: np.ndarray, vs: np.ndarray, n: int) -> tuple[float, float]:
-    """Extrapolate the block variances to infinite block length with an AR(1) shape.
-
-    Short series cannot hold blocks much longer than a strong correlation time, so
-    the largest measured ``V(b)`` still underestimates the long-run variance. The
-    ratio of the two largest block variances fixes the AR(1) coefficient ``phi`` that
-    has the same growth between those scales; ``V(b_max)`` is then scaled by the
-    AR(1) ratio ``V(inf) / V(b_max)``, capped at ``n / (4 b_max)``. Returns ``(phi,
-    extrapolated long-run variance)``; ``(0, 0)`` when there are fewer than two scales.
-    """
-    if bs.size < 2 or vs[-2] <= 0 or vs[-1] <= 0:
-        return 0.0, 0.0
-    b = int(bs[-1])
-    ratio = vs[-1] / vs[-2]
-    model = _ar1_block_variance(_PHI_GRID, b) / _ar1_block_variance(_PHI_GRID, b // 2)
-    if ratio <= model[0]:
-        return 0.0, float(vs[-1])
-    j = int(np.argmin(np.abs(model - ratio)))
-    phi = float(_PHI_GRID[j])
-    gain = (1.0 + phi) / (1.0 - phi) / _ar1_block_variance(np.array([phi]), b)[0]
-    gain = min(max(gain, 1.0), max(1.0, n / (4.0 * b)))
-    return phi, float(vs[-1] * gain)
 
 
 def noise_profile(y: np.ndarray, crosses_gap: np.ndarray, *, spikes: bool = False) -> dict:
@@ -221,9 +215,6 @@ def noise_profile(y: np.ndarray, crosses_gap: np.ndarray, *, spikes: bool = Fals
     bs, vs = block_variances(y)
     i = int(np.argmax(vs))
     lr = float(vs[i])
-    phi, extrapolated = ar1_extrapolation(bs, vs, y.size)
-    if extrapolated > lr:
-        lr = extrapolated
     var = sigma * sigma
     inflation = max(1.0, lr / var) if var > 0 else 1.0
     return {
@@ -232,7 +223,6 @@ def noise_profile(y: np.ndarray, crosses_gap: np.ndarray, *, spikes: bool = Fals
         "resolution": q,
         "inflation": float(inflation),
         "block": int(bs[i]),
-        "ar1": float(phi),
         "long_run_sd": float(math.sqrt(var * inflation)),
         "clean": y,
         "spikes": count,
@@ -494,7 +484,7 @@ def analyse_signal(x: np.ndarray, *, model: str, penalty: float | None, min_size
     info = {"n_valid": int(n), "n_missing": int(x.size - n - non_finite),
             "non_finite": non_finite, "n_gaps": int(crosses.sum()), "spikes_replaced": 0,
             "noise": float("nan"), "noise_basis": "", "resolution": float("nan"),
-            "ar1": float("nan"), "inflation": float("nan"), "long_run_sd": float("nan"),
+            "block": 0, "inflation": float("nan"), "long_run_sd": float("nan"),
             "penalty": float("nan"), "status": "ok"}
     changes = _empty_changes()
     changes["valid"] = valid
@@ -508,7 +498,7 @@ def analyse_signal(x: np.ndarray, *, model: str, penalty: float | None, min_size
         max_changes = max(1, n // (2 * min_size))
 
     prof = noise_profile(y, crosses, spikes=model != "poisson")
-    info.update({k: prof[k] for k in ("noise", "noise_basis", "resolution", "ar1",
+    info.update({k: prof[k] for k in ("noise", "noise_basis", "resolution", "block",
                                       "inflation", "long_run_sd")})
     if prof["noise"] == 0.0:
         info["status"] = "constant"

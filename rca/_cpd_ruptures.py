@@ -59,7 +59,7 @@ def analyse_signal(x: np.ndarray, *, method: str, model, penalty: float | None,
     info = {"n_valid": int(n), "n_missing": int(x.size - n - non_finite),
             "non_finite": non_finite, "n_gaps": int(crosses.sum()), "spikes_replaced": 0,
             "noise": float("nan"), "noise_basis": "", "resolution": float("nan"),
-            "ar1": float("nan"), "inflation": float("nan"), "long_run_sd": float("nan"),
+            "block": 0, "inflation": float("nan"), "long_run_sd": float("nan"),
             "penalty": float("nan"), "status": "ok"}
     changes = engine._empty_changes()
     changes["valid"] = valid
@@ -68,7 +68,7 @@ def analyse_signal(x: np.ndarray, *, method: str, model, penalty: float | None,
         info["status"] = "too few samples" if n else "no valid samples"
         return changes, info
     prof = engine.noise_profile(y, crosses)
-    info.update({k: prof[k] for k in ("noise", "noise_basis", "resolution", "ar1",
+    info.update({k: prof[k] for k in ("noise", "noise_basis", "resolution", "block",
                                       "inflation", "long_run_sd")})
     if prof["noise"] == 0.0:
         info["status"] = "constant"
