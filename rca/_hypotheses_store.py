@@ -23,6 +23,7 @@ Design
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import sqlite3
@@ -189,26 +190,10 @@ class RecordStore:
         mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         self.journal_mode = str(mode).lower()
         conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in _SCHEMA:
-                conn.execute(statement)
-            now = format_recorded_at(time.time_ns())
-            conn.executemany(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
-                [
-                    ("format", FORMAT_NAME),
-                    ("schema_version", str(SCHEMA_VERSION)),
-                    ("log_id", str(uuid.uuid4())),
-                    ("created_at", now),
-                ],
-            )
+        if "meta" in tables:  # an existing log: opening it writes nothing
             meta = dict(conn.execute("SELECT key, value FROM meta"))
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+        else:
+            meta = self._create_schema()
         if meta.get("format") != FORMAT_NAME:
             raise SourceError(
                 f"hypothesis log {str(self.path)!r}: meta 'format' is {meta.get('format')!r}; "
@@ -222,6 +207,30 @@ class RecordStore:
             )
         self.log_id = meta["log_id"]
         self.created_at = meta["created_at"]
+
+    def _create_schema(self) -> dict[str, str]:
+        """Create the tables (if no other process just did) and return the meta table."""
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _SCHEMA:
+                conn.execute(statement)
+            conn.executemany(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
+                [
+                    ("format", FORMAT_NAME),
+                    ("schema_version", str(SCHEMA_VERSION)),
+                    ("log_id", str(uuid.uuid4())),
+                    ("created_at", format_recorded_at(time.time_ns())),
+                ],
+            )
+            meta = dict(conn.execute("SELECT key, value FROM meta"))
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return meta
 
     # -- retries -------------------------------------------------------------
 
@@ -314,7 +323,7 @@ class RecordStore:
                         record.origin,
                     ),
                 )
-                records.append(_with_seq(record, cursor.lastrowid))
+                records.append(dataclasses.replace(record, seq=cursor.lastrowid))
             return records
 
         return self._transaction(body)
@@ -406,6 +415,3 @@ class RecordStore:
     def close(self) -> None:
         self._conn.close()
 
-
-def _with_seq(record: Record, seq: int) -> Record:
-    return Record(**{**record.to_dict(), "seq": seq})
