@@ -19,6 +19,7 @@ The pieces:
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -47,8 +48,14 @@ def mad(a: np.ndarray) -> float:
         return 0.0
     if a.size > MAD_SAMPLE:
         a = a[:: -(-a.size // MAD_SAMPLE)]
-    med = np.median(a)
-    return float(np.median(np.abs(a - med)))
+    med = _median(a)
+    return _median(np.abs(a - med))
+
+
+def _median(a: np.ndarray) -> float:
+    """Median via one partition (the upper median for an even count; cheaper than np.median)."""
+    k = a.size // 2
+    return float(np.partition(a, k)[k])
 
 
 #: Quantile of |D| behind the block scales (see :func:`block_variances`); with 0.25 up
@@ -65,9 +72,15 @@ def abs_quantile_sd(a: np.ndarray, q: float = BLOCK_QUANTILE) -> float:
         return 0.0
     if a.size > MAD_SAMPLE:
         a = a[:: -(-a.size // MAD_SAMPLE)]
+    k = int(q * (a.size - 1))
+    return float(np.partition(np.abs(a), k)[k]) / _abs_normal_quantile(q)
+
+
+@functools.lru_cache(maxsize=8)
+def _abs_normal_quantile(q: float) -> float:
     from scipy.special import ndtri
 
-    return float(np.quantile(np.abs(a), q)) / float(ndtri(0.5 + q / 2.0))
+    return float(ndtri(0.5 + q / 2.0))
 
 
 # --------------------------------------------------------------------------- spikes
@@ -253,22 +266,32 @@ def gains(cw, cx, s, t, e, model: str) -> np.ndarray:
     ``model="poisson"``: Poisson deviance reduction (weights are sample counts,
     ``cx`` holds the counts).
     """
-    w1 = cw[t] - cw[s]
-    x1 = cx[t] - cx[s]
-    w2 = cw[e] - cw[t]
-    x2 = cx[e] - cx[t]
+    ct = cw[t]
+    w1 = ct - cw[s]
+    w2 = cw[e] - ct
+    ct = cx[t]
+    x1 = ct - cx[s]
+    x2 = cx[e] - ct
     if model == "poisson":
         g = 2.0 * (_xlogx(x1, w1) + _xlogx(x2, w2) - _xlogx(x1 + x2, w1 + w2))
-    else:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            g = w1 * w2 / (w1 + w2) * (x1 / w1 - x2 / w2) ** 2
-    return np.nan_to_num(g, nan=0.0, posinf=np.finfo(float).max)
+        return np.nan_to_num(g, nan=0.0, posinf=np.finfo(float).max)
+    # Weights are positive and both sides hold samples: nothing here divides by 0.
+    x1 /= w1
+    x2 /= w2
+    x1 -= x2
+    x1 *= x1
+    w2 *= w1 / (w1 + w2)
+    x1 *= w2
+    return x1
 
 
 def _ranges(lo: np.ndarray, hi: np.ndarray):
     """Concatenate ``arange(lo[i], hi[i] + 1)`` for all i; return values, segment ids, offsets."""
     lengths = hi - lo + 1
     offsets = np.cumsum(lengths) - lengths
+    if lo.size == 1:
+        return (np.arange(lo[0], hi[0] + 1), np.zeros(int(lengths[0]), dtype=np.int64),
+                offsets, lengths)
     total = int(lengths.sum())
     seg = np.repeat(np.arange(lo.size), lengths)
     t = np.arange(total) - offsets[seg] + lo[seg]
@@ -342,12 +365,12 @@ def local_gains(cw, cx, cps: np.ndarray, n: int, model: str) -> np.ndarray:
 
 
 def refine(cw, cx, cps: np.ndarray, n: int, *, min_size: int, model: str,
-           rounds: int = 2) -> np.ndarray:
+           rounds: int = 1) -> np.ndarray:
     """Move each change point to the best split between its two neighbours.
 
     Odd and even change points are moved alternately so that every move is exact
-    given the (fixed) neighbours; a few rounds make binary segmentation's greedy
-    locations locally optimal.
+    given the (fixed) neighbours; this corrects binary segmentation's greedy
+    locations where two changes shared a segment when the first was placed.
     """
     cps = np.sort(cps)
     for _ in range(rounds):
@@ -386,15 +409,34 @@ def onset_interval(cw, cx, cps: np.ndarray, g: np.ndarray, n: int, *, min_size: 
         return e, e
     b = np.concatenate(([0], cps, [n]))
     starts, ends = b[:-2], b[2:]
-    t, seg, offsets, lengths = _ranges(starts + min_size, ends - min_size)
-    prof = gains(cw, cx, starts[seg], t, ends[seg], model)
-    inside = prof >= g[seg] - drop
-    big = np.iinfo(np.int64).max
-    lo = np.minimum.reduceat(np.where(inside, t, big), offsets)
-    hi = np.maximum.reduceat(np.where(inside, t, -1), offsets)
+    first, last = starts + min_size, ends - min_size
+    # Profile a window around each change first; redo the few whose interval
+    # reaches the window's edge over the whole of their neighbouring segments.
+    lo_w = np.maximum(first, cps - INTERVAL_WINDOW)
+    hi_w = np.minimum(last, cps + INTERVAL_WINDOW)
+    lo, hi = _profile_interval(cw, cx, starts, ends, lo_w, hi_w, g, model, drop)
+    redo = ((lo == lo_w) & (lo_w > first)) | ((hi == hi_w) & (hi_w < last))
+    if redo.any():
+        lo2, hi2 = _profile_interval(cw, cx, starts[redo], ends[redo], first[redo],
+                                     last[redo], g[redo], model, drop)
+        lo[redo], hi[redo] = lo2, hi2
     lo = np.minimum(lo, cps)
     hi = np.maximum(hi, cps)
     return lo.astype(np.int64), hi.astype(np.int64)
+
+
+#: Half-width [samples] of the first window profiled for an onset interval.
+INTERVAL_WINDOW = 200
+
+
+def _profile_interval(cw, cx, starts, ends, lo, hi, g, model, drop):
+    t, seg, offsets, lengths = _ranges(lo, hi)
+    prof = gains(cw, cx, starts[seg], t, ends[seg], model)
+    inside = prof >= g[seg] - drop
+    big = np.iinfo(np.int64).max
+    first = np.minimum.reduceat(np.where(inside, t, big), offsets)
+    last = np.maximum.reduceat(np.where(inside, t, -1), offsets)
+    return first, last
 
 
 def segment(y: np.ndarray, w: np.ndarray, *, model: str, penalty: float, min_size: int,

@@ -272,7 +272,9 @@ def _frame(parts, grid: pd.DatetimeIndex):
         "sigma_after": cols["sigma_after"].astype(float),
         "across_gap": cols["across_gap"].astype(bool),
     })
-    out = out.sort_values(["strength", "time"], ascending=[False, True], kind="stable")
+    if len(out) > 1:
+        order = np.lexsort((cols["time"], -cols["strength"].astype(float)))
+        out = out.take(order)
     return out.reset_index(drop=True)
 
 
