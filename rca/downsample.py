@@ -418,6 +418,11 @@ def downsample(
         if gap is pd.NaT or gap <= pd.Timedelta(0):
             raise ParameterError(f"max_gap={max_gap!r} is not positive; expected a duration > 0")
         max_gap_ns = int(gap.value)
+    if signals.columns.has_duplicates:
+        dup = signals.columns[signals.columns.duplicated()][0]
+        raise ParameterError(
+            f"signals has the column {dup!r} more than once; expected unique signal names"
+        )
     index = _utc_index("signals.index", signals.index)
     for column in signals.columns:
         if not (
@@ -428,11 +433,6 @@ def downsample(
                 f"signals column {column!r} has dtype {signals[column].dtype}; "
                 f"expected a numeric (float) column"
             )
-    if signals.columns.has_duplicates:
-        dup = signals.columns[signals.columns.duplicated()][0]
-        raise ParameterError(
-            f"signals has the column {dup!r} more than once; expected unique signal names"
-        )
     start, end = _time_range(time_range)
     t_all = index.asi8 if index.unit == "ns" else index.as_unit("ns").asi8
     order = np.argsort(t_all, kind="stable")  # tolerate an unsorted index
