@@ -1294,13 +1294,16 @@ class HypothesisLog:
         >>> doc["format"], doc["version"], len(doc["records"])
         ('rca.hypothesis-log', 1, 1)
         """
+        return self._document(copy.deepcopy)
+
+    def _document(self, copy_payload) -> dict[str, Any]:
         records = self._state()[0]
         return {
             "format": JSON_FORMAT,
             "version": JSON_VERSION,
             "log_id": self.log_id,
             "exported_at": format_recorded_at(time.time_ns()),
-            "records": [copy.deepcopy(r.to_dict()) for r in records],
+            "records": [{**r.to_dict(), "payload": copy_payload(r.payload)} for r in records],
         }
 
     def export_json(self, path: str | os.PathLike) -> Path:
@@ -1327,7 +1330,8 @@ class HypothesisLog:
             raise ParameterError(
                 f"path={str(path)!r}: the folder {str(path.parent)!r} does not exist"
             )
-        text = json.dumps(self.to_dict(), ensure_ascii=False, indent=1, allow_nan=False)
+        document = self._document(lambda payload: payload)  # only serialised: no copies
+        text = json.dumps(document, ensure_ascii=False, indent=1, allow_nan=False)
         tmp = path.with_name(path.name + f".{uuid.uuid4().hex[:8]}.tmp")
         try:
             tmp.write_text(text + "\n", encoding="utf-8")
