@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import math
+from statistics import NormalDist
 
 import numpy as np
 
@@ -78,9 +79,7 @@ def abs_quantile_sd(a: np.ndarray, q: float = BLOCK_QUANTILE) -> float:
 
 @functools.lru_cache(maxsize=8)
 def _abs_normal_quantile(q: float) -> float:
-    from scipy.special import ndtri
-
-    return float(ndtri(0.5 + q / 2.0))
+    return NormalDist().inv_cdf(0.5 + q / 2.0)
 
 
 # --------------------------------------------------------------------------- spikes
@@ -178,14 +177,16 @@ def block_variances(y: np.ndarray, *, min_blocks: int = MIN_BLOCKS) -> tuple[np.
     n = y.size
     if n < 4:
         return np.array([1]), np.array([0.0])
-    s = np.concatenate(([0.0], np.cumsum(y - np.median(y))))
+    s = np.concatenate(([0.0], np.cumsum(y - _median(y[:: -(-n // MAD_SAMPLE)]))))
     bs, vs = [], []
     b = 1
     while 2 * b < n and (b == 1 or n // b >= min_blocks):
-        blk = s[b:] - s[:-b]
-        dd = blk[b:] - blk[:-b]
-        stride = max(1, b // 2)
-        sd = abs_quantile_sd(dd[::stride])
+        # D_t = s[t+2b] - 2 s[t+b] + s[t] on a strided subset of t (overlapping blocks
+        # a half block apart, and no more than MAD_SAMPLE of them).
+        stride = max(1, b // 2, -(-(n - 2 * b + 1) // MAD_SAMPLE))
+        t = np.arange(0, n - 2 * b + 1, stride)
+        dd = s[t + 2 * b] - 2.0 * s[t + b] + s[t]
+        sd = abs_quantile_sd(dd)
         v = sd * sd / (2.0 * b)
         if len(vs) >= 2 and vs[-1] > 0 and vs[-2] > 0 and v > 0:
             growth = math.log2(v / vs[-1])
@@ -298,13 +299,38 @@ def _ranges(lo: np.ndarray, hi: np.ndarray):
     return t, seg, offsets, lengths
 
 
+#: Segments with more candidate splits than this are searched coarse-to-fine.
+COARSE_SPLITS = 4096
+
+
 def best_splits(cw, cx, starts, ends, min_size: int, model: str):
     """Best split position and its gain for each segment ``[starts[i], ends[i])``.
 
-    Every segment must be at least ``2 * min_size`` long.
+    Every segment must be at least ``2 * min_size`` long. Long segments are searched
+    on an evenly strided grid of about :data:`COARSE_SPLITS` positions, then exactly
+    within one stride either side of the best grid point: the gain of a split is a
+    smooth function of its position at that scale (it changes by O(stride / length)
+    between grid points), so this finds the exact maximum except when a segment
+    shorter than the stride hides between two grid points.
     """
     lo = starts + min_size
     hi = ends - min_size
+    stride = (hi - lo) // COARSE_SPLITS
+    if stride.max(initial=0) < 2:
+        return _best_splits_exact(cw, cx, starts, ends, lo, hi, model)
+    stride = np.maximum(stride, 1)
+    t, seg, offsets, lengths = _ranges(np.zeros_like(lo), (hi - lo) // stride)
+    t = lo[seg] + t * stride[seg]
+    g = gains(cw, cx, starts[seg], t, ends[seg], model)
+    gmax = np.maximum.reduceat(g, offsets)
+    idx = np.flatnonzero(g == gmax[seg])
+    first = np.concatenate(([True], seg[idx][1:] != seg[idx][:-1]))
+    coarse = t[idx[first]]
+    return _best_splits_exact(cw, cx, starts, ends, np.maximum(lo, coarse - stride),
+                              np.minimum(hi, coarse + stride), model)
+
+
+def _best_splits_exact(cw, cx, starts, ends, lo, hi, model):
     t, seg, offsets, lengths = _ranges(lo, hi)
     g = gains(cw, cx, starts[seg], t, ends[seg], model)
     gmax = np.maximum.reduceat(g, offsets)
@@ -444,14 +470,21 @@ def segment(y: np.ndarray, w: np.ndarray, *, model: str, penalty: float, min_siz
     """Full segmentation of one track: tree, selection, refinement, pruning, intervals.
 
     ``y`` is the track, ``w`` the per-sample weights (1 / long-run variance for
-    ``"normal"``; 1 / dispersion for ``"poisson"``, where ``y`` holds counts).
+    ``"normal"``, an array or one number for all samples) or, for ``"poisson"``
+    (``y`` holds counts), the number 1 / dispersion.
     """
     n = y.size
     if model == "poisson":
         cw, cx = prefix(np.ones(n), y)
-        scale = float(w[0]) if n else 1.0
+        scale = float(w)
+    elif np.ndim(w) == 0:
+        # Uniform weights: centre (for accurate prefix sums) and scale once.
+        cw = np.arange(n + 1, dtype=float) * float(w)
+        cx = np.concatenate(([0.0], np.cumsum(y - y[0])))
+        cx *= float(w)
+        scale = 1.0
     else:
-        cw, cx = prefix(w, w * y)
+        cw, cx = prefix(w, w * (y - y[0]))
         scale = 1.0
     empty = np.array([], dtype=np.int64)
     result = {"cps": empty, "gain": np.array([]), "lo": empty, "hi": empty}
@@ -558,7 +591,7 @@ def analyse_signal(x: np.ndarray, *, model: str, penalty: float | None, min_size
         info["noise_basis"] = "poisson"
         info["inflation"] = dispersion
         info["long_run_sd"] = info["noise"]
-        res = segment(y, np.full(n, 1.0 / dispersion), model="poisson", penalty=beta,
+        res = segment(y, 1.0 / dispersion, model="poisson", penalty=beta,
                       min_size=min_size, max_changes=max_changes)
         return _describe(y, res, None, None, changes, info), info
 
@@ -581,7 +614,7 @@ def analyse_signal(x: np.ndarray, *, model: str, penalty: float | None, min_size
             vprof = noise_profile(v, np.zeros(v.size - 1, dtype=bool), spikes=True)
             if vprof["noise"] > 0:
                 v = vprof["clean"]
-                vres = segment(v, np.full(v.size, 1.0 / vprof["long_run_sd"] ** 2),
+                vres = segment(v, 1.0 / vprof["long_run_sd"] ** 2,
                                model="normal", penalty=beta, min_size=min_size,
                                max_changes=max_changes)
                 if vres["cps"].size:
@@ -598,9 +631,12 @@ def analyse_signal(x: np.ndarray, *, model: str, penalty: float | None, min_size
     if model == "variance":
         return _describe(y, None, vres, (ratio_cps, ratios, prof["noise"]), changes, info), info
 
-    seg_of = np.searchsorted(ratio_cps, np.arange(n), side="right")
-    r = ratios[seg_of]
-    res = segment(y, 1.0 / (lr_var * r * r), model="normal", penalty=beta,
+    if ratio_cps.size:
+        r = np.repeat(ratios, np.diff(np.concatenate(([0], ratio_cps, [n]))))
+        w = 1.0 / (lr_var * r * r)
+    else:
+        w = 1.0 / lr_var
+    res = segment(y, w, model="normal", penalty=beta,
                   min_size=min_size, max_changes=max_changes)
     return _describe(y, res, vres, (ratio_cps, ratios, prof["noise"]), changes, info), info
 
