@@ -134,24 +134,132 @@ def fit_ar(x: np.ndarray, order: int) -> ARFit:
 def ar_filter(y: np.ndarray, coef: np.ndarray, intercept: float = 0.0) -> np.ndarray:
     """``y_t - intercept - sum_k coef[k-1] * y_{t-k}``; NaN where a needed sample is NaN."""
     order = len(coef)
-    out = np.full(len(y), np.nan)
-    if order == 0:
-        return y - intercept
-    weights = np.concatenate([[1.0], -coef])
-    out[order:] = lag_windows(y, order) @ weights - intercept
+    out = y - intercept
+    for k, phi in enumerate(coef, start=1):
+        out[k:] -= phi * y[:-k]
+    out[:order] = np.nan
     return out
 
 
-def _standardise(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows centred and scaled on their valid values, NaN set to 0, plus the validity mask."""
+def _standardise(rows: np.ndarray, *, scale: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Rows centred (and scaled) on their valid values, NaN set to 0, plus the validity mask."""
     mask = np.isfinite(rows)
-    count = mask.sum(axis=1, keepdims=True)
-    filled = np.where(mask, rows, 0.0)
-    mean = filled.sum(axis=1, keepdims=True) / np.maximum(count, 1)
-    centred = np.where(mask, rows - mean, 0.0)
-    scale = np.sqrt((centred**2).sum(axis=1, keepdims=True) / np.maximum(count, 1))
-    scale[scale == 0] = 1.0
-    return centred / scale, mask.astype(float)
+    count = np.maximum(mask.sum(axis=1, keepdims=True), 1)
+    values = np.where(mask, rows, 0.0)
+    values -= values.sum(axis=1, keepdims=True) / count
+    values[~mask] = 0.0
+    if scale:
+        sd = np.sqrt((values**2).sum(axis=1, keepdims=True) / count)
+        values /= np.where(sd > 0, sd, 1.0)
+    return values, mask
+
+
+@dataclass(frozen=True)
+class _Side:
+    """One side of a batch of cross-correlations: centred rows and their sums.
+
+    ``values`` are the rows centred on their valid samples with 0 at invalid
+    ones; ``spectrum`` is their FFT. Rows whose valid samples form one block
+    ``[start, stop)`` (``block`` True) get their per-lag sums from the prefix
+    sums ``cum`` / ``cum2``; the others need the FFTs of their masks.
+    """
+
+    values: np.ndarray
+    mask: np.ndarray
+    spectrum: np.ndarray
+    cum: np.ndarray
+    cum2: np.ndarray
+    start: np.ndarray
+    stop: np.ndarray
+    block: np.ndarray
+    nfft: int
+
+    def autocorrelation(self, max_lag: int, rows: np.ndarray | None = None) -> np.ndarray:
+        """Autocorrelation at lags 1..max_lag, gaps counted as zeros."""
+        spectrum = self.spectrum if rows is None else self.spectrum[rows]
+        power = (spectrum * np.conj(spectrum)).real
+        acov = _fft.irfft(power, self.nfft, axis=-1)[:, : max_lag + 1]
+        return acov[:, 1:] / np.maximum(acov[:, :1], np.finfo(float).tiny)
+
+
+def _side(rows: np.ndarray, nfft: int, *, scale: bool = True) -> _Side:
+    values, valid = _standardise(np.atleast_2d(rows), scale=scale)
+    m, n = values.shape
+    count = valid.sum(axis=1)
+    start = np.where(count > 0, valid.argmax(axis=1), 0)
+    stop = np.where(count > 0, n - valid[:, ::-1].argmax(axis=1), 0)
+    cum = np.zeros((m, n + 1))
+    cum2 = np.zeros((m, n + 1))
+    np.cumsum(values, axis=1, out=cum[:, 1:])
+    np.cumsum(values**2, axis=1, out=cum2[:, 1:])
+    return _Side(
+        values=values,
+        mask=valid,
+        spectrum=_fft.rfft(values, nfft, axis=-1),
+        cum=cum,
+        cum2=cum2,
+        start=start,
+        stop=stop,
+        block=(stop - start) == count,
+        nfft=nfft,
+    )
+
+
+def _xcorr_sides(
+    left: _Side, right: _Side, lags: np.ndarray, left_rows: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pearson correlation of ``left`` row ``left_rows[i]`` at t with ``right`` row i at
+    t + k, for each lag k (all left rows in order when ``left_rows`` is None)."""
+    nfft = left.nfft
+    lags = np.asarray(lags)
+    at = lags % nfft
+    rows = np.arange(len(right.values)) if left_rows is None else np.asarray(left_rows)
+    s_ab = _fft.irfft(np.conj(left.spectrum[rows]) * right.spectrum, nfft, axis=-1)[:, at]
+    m = len(s_ab)
+    count = np.empty((m, len(lags)))
+    s_a, s_b, s_aa, s_bb = (np.empty((m, len(lags))) for _ in range(4))
+
+    blocks = left.block[rows] & right.block
+    if blocks.any():
+        # pairs (t, t + k) with t in [a0, a1) and t + k in [b0, b1): t in [lo, hi)
+        b = np.flatnonzero(blocks)
+        lb = rows[b, None]
+        lo = np.maximum(left.start[lb], right.start[b, None] - lags[None, :])
+        hi = np.maximum(np.minimum(left.stop[lb], right.stop[b, None] - lags[None, :]), lo)
+        rb = b[:, None]
+        count[b] = hi - lo
+        s_a[b] = left.cum[lb, hi] - left.cum[lb, lo]
+        s_aa[b] = left.cum2[lb, hi] - left.cum2[lb, lo]
+        lo, hi = lo + lags[None, :], hi + lags[None, :]
+        s_b[b] = right.cum[rb, hi] - right.cum[rb, lo]
+        s_bb[b] = right.cum2[rb, hi] - right.cum2[rb, lo]
+    if not blocks.all():
+        g = np.flatnonzero(~blocks)
+        lg = rows[g]
+        spec = lambda x: _fft.rfft(x, nfft, axis=-1)  # noqa: E731
+        fma = np.conj(spec(left.mask[lg].astype(float)))
+        faa = np.conj(spec(left.values[lg] ** 2))
+        fa = np.conj(left.spectrum[lg])
+        fmb = spec(right.mask[g].astype(float))
+        fbb, fb = spec(right.values[g] ** 2), right.spectrum[g]
+        sums = _fft.irfft(
+            np.stack([fma * fmb, fa * fmb, fma * fb, faa * fmb, fma * fbb]), nfft, axis=-1
+        )[..., at]
+        count[g], s_a[g], s_b[g], s_aa[g], s_bb[g] = sums
+    count = np.rint(count)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = s_ab - s_a * s_b / count
+        var_a = s_aa - s_a**2 / count
+        var_b = s_bb - s_b**2 / count
+        r = cov / np.sqrt(var_a * var_b)
+    tiny = 1e-9 * np.maximum(count, 1.0)
+    bad = (count < MIN_PAIRS) | (var_a <= tiny) | (var_b <= tiny) | ~np.isfinite(r)
+    r = np.where(bad, np.nan, np.clip(r, -1.0, 1.0))
+    return r, count.astype(np.int64)
+
+
+def _nfft(n: int, max_lag: int) -> int:
+    return _fft.next_fast_len(n + max_lag + 1, real=True)
 
 
 def masked_xcorr(a: np.ndarray, b: np.ndarray, lags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -159,7 +267,9 @@ def masked_xcorr(a: np.ndarray, b: np.ndarray, lags: np.ndarray) -> tuple[np.nda
 
     Each correlation uses only the pairs where both samples are valid, with
     means and variances over those pairs (so gaps neither bias nor fake it).
-    All sums are computed for every lag at once by FFT.
+    The cross sums come from one FFT per row; the counts and the sums of each
+    side come from prefix sums when a row's valid samples form one block, and
+    from FFTs of the validity masks otherwise.
 
     Parameters
     ----------
@@ -175,58 +285,72 @@ def masked_xcorr(a: np.ndarray, b: np.ndarray, lags: np.ndarray) -> tuple[np.nda
     n : ndarray, shape (m, len(lags))
         Number of valid pairs behind each correlation.
     """
-    a0, ma = _standardise(np.atleast_2d(a))
-    b0, mb = _standardise(np.atleast_2d(b))
-    m, n_samples = a0.shape
-    nfft = _fft.next_fast_len(n_samples + int(np.abs(lags).max()) + 1, real=True)
-    buffer = np.zeros((3, m, nfft))
-    buffer[0, :, :n_samples] = a0
-    buffer[1, :, :n_samples] = ma
-    buffer[2, :, :n_samples] = a0**2
-    fa, fma, faa = np.conj(_fft.rfft(buffer, axis=-1))
-    buffer[0, :, :n_samples] = b0
-    buffer[1, :, :n_samples] = mb
-    buffer[2, :, :n_samples] = b0**2
-    fb, fmb, fbb = _fft.rfft(buffer, axis=-1)
-    # sums over valid pairs at every lag: count, a, b, a^2, b^2, a*b
-    products = np.empty((6, m, fa.shape[-1]), dtype=complex)
-    for k, (f, g) in enumerate(
-        [(fma, fmb), (fa, fmb), (fma, fb), (faa, fmb), (fma, fbb), (fa, fb)]
-    ):
-        np.multiply(f, g, out=products[k])
-    sums = _fft.irfft(products, nfft, axis=-1)[..., np.asarray(lags) % nfft]
-    count, s_a, s_b, s_aa, s_bb, s_ab = sums
-    count = np.rint(count)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cov = s_ab - s_a * s_b / count
-        var_a = s_aa - s_a**2 / count
-        var_b = s_bb - s_b**2 / count
-        r = cov / np.sqrt(var_a * var_b)
-    tiny = 1e-9 * np.maximum(count, 1.0)
-    bad = (count < MIN_PAIRS) | (var_a <= tiny) | (var_b <= tiny) | ~np.isfinite(r)
-    r = np.where(bad, np.nan, np.clip(r, -1.0, 1.0))
-    return r, count.astype(np.int64)
+    nfft = _nfft(np.shape(a)[-1], int(np.abs(lags).max()))
+    return _xcorr_sides(_side(a, nfft), _side(b, nfft), lags)
 
 
-def _acf(rows: np.ndarray, max_lag: int) -> np.ndarray:
-    """Autocorrelation at lags 1..max_lag of each row, gaps counted as zeros."""
-    centred, _ = _standardise(rows)
-    nfft = _fft.next_fast_len(rows.shape[1] + max_lag + 1, real=True)
-    spectrum = _fft.rfft(centred, nfft, axis=-1)
-    acov = _fft.irfft(spectrum * np.conj(spectrum), nfft, axis=-1)[:, : max_lag + 1]
-    return acov[:, 1:] / np.maximum(acov[:, :1], np.finfo(float).tiny)
-
-
-def bartlett_factor(a: np.ndarray, b: np.ndarray, max_lag: int) -> np.ndarray:
+def bartlett_factor(acf_a: np.ndarray, acf_b: np.ndarray) -> np.ndarray:
     """Variance inflation ``1 + 2 * sum_j rho_a(j) rho_b(j)`` of a cross-correlation.
 
     Bartlett's formula for the variance of the sample cross-correlation of two
-    independent series, truncated at ``max_lag``. For a pre-whitened ``a`` it
-    is close to 1; it is floored at 1 so that it can only shrink the effective
-    sample size.
+    independent series, from their autocorrelations at lags ``1..J``. For a
+    pre-whitened ``a`` it is close to 1; it is floored at 1 so that it can only
+    shrink the effective sample size.
     """
-    factor = 1.0 + 2.0 * np.sum(_acf(a, max_lag) * _acf(b, max_lag), axis=1)
-    return np.maximum(factor, 1.0)
+    return np.maximum(1.0 + 2.0 * np.sum(acf_a * acf_b, axis=1), 1.0)
+
+
+@dataclass(frozen=True)
+class Prewhitened:
+    """Signals pre-whitened by their own AR filters, ready to meet any target.
+
+    Holds what does not depend on the target (the filters, the standardised
+    residuals with their spectra and autocorrelations), so that a signal
+    correlated with many targets is fitted and transformed once.
+    """
+
+    order: np.ndarray  # (m,), -1 where the signal is not used
+    coef: list  # AR coefficients per signal (None where not used)
+    side: _Side
+    acf: np.ndarray  # (m, bartlett lag)
+    max_lag: int
+
+
+def prewhiten(values: np.ndarray, order: np.ndarray, *, max_lag: int) -> Prewhitened:
+    """Fit AR(order[i]) to each row (skip rows with order -1) and prepare its residual."""
+    m, n = values.shape
+    residuals = np.full((m, n), np.nan)
+    coef: list = [None] * m
+    for i in np.flatnonzero(order >= 0):
+        fit = fit_ar(values[i], int(order[i]))
+        residuals[i] = ar_filter(values[i], fit.coef, fit.intercept)
+        coef[i] = fit.coef
+    side = _side(residuals, _nfft(n, max_lag))
+    return Prewhitened(
+        order=np.asarray(order),
+        coef=coef,
+        side=side,
+        acf=side.autocorrelation(bartlett_window(n)),
+        max_lag=max_lag,
+    )
+
+
+def correlate_prewhitened(
+    pw: Prewhitened, rows: np.ndarray, target: np.ndarray, lags: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Box-Jenkins cross-correlation of signals ``rows`` of ``pw`` with ``target``.
+
+    The target is filtered with each signal's own AR filter, then correlated
+    with that signal's residual at every lag. Returns ``r``, the valid pair
+    counts and the effective sample sizes, each of shape ``(len(rows), len(lags))``.
+    """
+    # standardise once; a correlation does not depend on the target's scale
+    valid = np.isfinite(target)
+    y = (target - target[valid].mean()) / max(target[valid].std(), np.finfo(float).tiny)
+    filtered = _side(np.stack([ar_filter(y, pw.coef[i]) for i in rows]), pw.side.nfft, scale=False)
+    r, count = _xcorr_sides(pw.side, filtered, lags, left_rows=rows)
+    factor = bartlett_factor(pw.acf[rows], filtered.autocorrelation(pw.acf.shape[1]))
+    return r, count, count / factor[:, None]
 
 
 def fisher_z(r: np.ndarray, n_eff: np.ndarray) -> np.ndarray:

@@ -108,6 +108,39 @@ class _Profiles:
     target: str
 
 
+def _ar_orders(
+    values: np.ndarray, names: list, ar_order: int | str, *, skip: object = None
+) -> tuple[np.ndarray, list[str]]:
+    """Pre-whitening order per row of ``values`` (-1 and a reason where it cannot be used)."""
+    orders = np.full(len(names), -1)
+    reasons = [""] * len(names)
+    for i, name in enumerate(names):
+        x = values[i]
+        valid = np.isfinite(x)
+        if skip is not None and name == skip:
+            reasons[i] = "is the target itself"
+        elif valid.sum() < _checks.MIN_SAMPLES:
+            reasons[i] = (
+                f"{int(valid.sum())} valid samples in the common span; "
+                f"at least {_checks.MIN_SAMPLES} are needed"
+            )
+        elif np.ptp(x[valid]) == 0:
+            reasons[i] = f"constant ({float(x[valid][0]):g}) over the common span"
+        elif ar_order != "auto":
+            rows = int(np.isfinite(_stats.lag_windows(x, ar_order)).all(axis=1).sum())
+            if rows < _stats.ROWS_PER_PARAMETER * (ar_order + 1):
+                reasons[i] = (
+                    f"{rows} complete rows for an AR({ar_order}) fit; need "
+                    f"{_stats.ROWS_PER_PARAMETER * (ar_order + 1)}"
+                )
+    ok = np.array([not reason for reason in reasons], dtype=bool)
+    if ar_order == "auto":
+        orders[ok] = _stats.select_ar_orders(values[ok], _stats.AUTO_MAX_AR_ORDER)
+    else:
+        orders[ok] = ar_order
+    return orders, reasons
+
+
 def _profiles(
     signals: object,
     target: object,
@@ -148,52 +181,19 @@ def _profiles(
     names = list(frame.columns)
     m = len(names)
     values = frame.to_numpy().T.copy()  # (m, n), one row per signal
-    orders = np.full(m, -1)
-    reasons = [""] * m
-    for i, name in enumerate(names):
-        x = values[i]
-        valid = np.isfinite(x)
-        if skip_target and name == y.name:
-            reasons[i] = "is the target itself"
-        elif valid.sum() < _checks.MIN_SAMPLES:
-            reasons[i] = (
-                f"{int(valid.sum())} valid samples in the common span; "
-                f"at least {_checks.MIN_SAMPLES} are needed"
-            )
-        elif np.ptp(x[valid]) == 0:
-            reasons[i] = f"constant ({float(x[valid][0]):g}) over the common span"
-        elif ar_order != "auto":
-            rows = int(np.isfinite(_stats.lag_windows(x, ar_order)).all(axis=1).sum())
-            if rows < _stats.ROWS_PER_PARAMETER * (ar_order + 1):
-                reasons[i] = (
-                    f"{rows} complete rows for an AR({ar_order}) fit; need "
-                    f"{_stats.ROWS_PER_PARAMETER * (ar_order + 1)}"
-                )
-    ok = np.array([not reason for reason in reasons], dtype=bool)
-    if ar_order == "auto":
-        orders[ok] = _stats.select_ar_orders(values[ok], _stats.AUTO_MAX_AR_ORDER)
-    else:
-        orders[ok] = ar_order
-    residuals = np.full((m, n), np.nan)
-    filtered = np.full((m, n), np.nan)
-    for i in np.flatnonzero(ok):
-        fit = _stats.fit_ar(values[i], int(orders[i]))
-        residuals[i] = _stats.ar_filter(values[i], fit.coef, fit.intercept)
-        filtered[i] = _stats.ar_filter(y_values, fit.coef)
-
+    orders, reasons = _ar_orders(values, names, ar_order, skip=y.name if skip_target else None)
+    ok = orders >= 0
     shape = (m, len(lags))
     r = np.full(shape, np.nan)
     count = np.zeros(shape, np.int64)
     n_eff = np.full(shape, np.nan)
-    used = np.flatnonzero(orders >= 0)
+    used = np.flatnonzero(ok)
     if len(used):
-        r_used, count_used = _stats.masked_xcorr(residuals[used], filtered[used], lags)
-        factor = _stats.bartlett_factor(
-            residuals[used], filtered[used], _stats.bartlett_window(n)
+        pw = _stats.prewhiten(values, orders, max_lag=steps)
+        r[used], count[used], n_eff[used] = _stats.correlate_prewhitened(
+            pw, used, y_values, lags
         )
-        r[used], count[used] = r_used, count_used
-        n_eff[used] = count_used / factor[:, None]
-        for i in used[np.isnan(r_used).all(axis=1)]:
+        for i in used[np.isnan(r[used]).all(axis=1)]:
             reasons[i] = (
                 f"fewer than {_stats.MIN_PAIRS} overlapping valid samples with the target "
                 "at every lag"
@@ -810,9 +810,10 @@ def granger_causality(
     >>> time = pd.date_range("2024-03-01", periods=n, freq="1s", tz="UTC")
     >>> data = pd.DataFrame({"x": x, "y": y}, index=time)
     >>> result = granger_causality(data)
-    >>> result[["cause", "effect", "lag", "significant"]].to_dict("records")  # doctest: +NORMALIZE_WHITESPACE
-    [{'cause': 'x', 'effect': 'y', 'lag': Timedelta('0 days 00:00:02'), 'significant': True},
-     {'cause': 'y', 'effect': 'x', 'lag': Timedelta('0 days 00:00:02'), 'significant': False}]
+    >>> result[["cause", "effect", "lag", "significant"]]
+      cause effect             lag  significant
+    0     x      y 0 days 00:00:02         True
+    1     y      x 0 days 00:00:02        False
     """
     frame, step = _checks.signal_frame(data, name="data")
     alpha = _checks.probability(alpha, name="alpha")
@@ -976,8 +977,10 @@ def event_association(
     ...                         "time": minutes(63, 205, 342, 484, 900)})
     >>> table = event_association(events, changes, within="10min",
     ...                           window=(t0, t0 + pd.Timedelta("1D")))
-    >>> table[["source", "n_events", "n_followed", "significant"]].to_dict("records")
-    [{'source': 'fw-01', 'n_events': 4, 'n_followed': 4, 'significant': True}, {'source': 'backup', 'n_events': 3, 'n_followed': 0, 'significant': False}]
+    >>> table[["source", "n_events", "n_followed", "significant"]]
+       source  n_events  n_followed  significant
+    0   fw-01         4           4         True
+    1  backup         3           0        False
     """
     by = [by] if isinstance(by, str) else list(by)
     _checks.require_columns(events, ["time", *by], name="events")
@@ -1056,7 +1059,9 @@ def event_association(
         )
     columns = [*by, "n_events", "n_followed", "expected", "lift", "median_lead", "p_value",
                "p_adjusted", "significant", "n_signals", "first_time", "last_time"]
-    table = pd.DataFrame(rows, columns=[c for c in columns if c not in ("p_adjusted", "significant")])
+    table = pd.DataFrame(
+        rows, columns=[c for c in columns if c not in ("p_adjusted", "significant")]
+    )
     table["median_lead"] = pd.to_timedelta(table["median_lead"].astype(float).round(), unit="ns")
     for col in ("first_time", "last_time"):
         table[col] = start + pd.to_timedelta(table[col].astype("int64"), unit="ns")
@@ -1073,7 +1078,8 @@ def event_association(
         method=method,
         coverage=q,
         rotations=rotations if method == "permutation" else None,
-        rotation_step=pd.Timedelta(total // rotations, unit="ns") if method == "permutation" else None,
+        rotation_step=pd.Timedelta(total // rotations, unit="ns")
+        if method == "permutation" else None,
         n_changes=int(len(ch_ns)),
         correction=correction,
         alpha=alpha,
@@ -1163,18 +1169,22 @@ def propagation_graph(
     ...     "time": [t0, t0 + pd.Timedelta("2min"), t0 + pd.Timedelta("6min"),
     ...              t0 + pd.Timedelta("40min")]})
     >>> graph = propagation_graph(changes, max_lag="15min")
-    >>> graph[["source_signal", "target_signal", "lag"]].to_dict("records")  # doctest: +NORMALIZE_WHITESPACE
-    [{'source_signal': 'gateway_latency', 'target_signal': 'FIC101.PV', 'lag': Timedelta('0 days 00:02:00')},
-     {'source_signal': 'FIC101.PV', 'target_signal': 'TI205.PV', 'lag': Timedelta('0 days 00:04:00')}]
+    >>> graph[["source_signal", "target_signal", "lag"]]
+         source_signal target_signal             lag
+    0  gateway_latency     FIC101.PV 0 days 00:02:00
+    1        FIC101.PV      TI205.PV 0 days 00:04:00
     """
     _checks.require_columns(changes, ["signal", "time"], name="changes")
     max_lag_td = _checks.duration(max_lag, name="max_lag")
+    ar_order = _ar_order_option(ar_order)
     if max_parents is not None and (
         isinstance(max_parents, bool)
         or not isinstance(max_parents, (int, np.integer))
         or max_parents < 1
     ):
-        raise ParameterError(f"max_parents: expected None or a whole number >= 1, got {max_parents!r}")
+        raise ParameterError(
+            f"max_parents: expected None or a whole number >= 1, got {max_parents!r}"
+        )
     times = _checks.time_column(changes, "time", name="changes")
     has_bounds = {"time_lo", "time_hi"} <= set(changes.columns)
     lo = _checks.time_column(changes, "time_lo", name="changes") if has_bounds else times
@@ -1197,8 +1207,7 @@ def propagation_graph(
     first = np.searchsorted(t, t - max_lag_td.value, side="left")
     last = np.searchsorted(t, t, side="left")  # strictly earlier
     tgt = np.repeat(np.arange(len(t)), last - first)
-    src = np.concatenate([np.arange(a, b) for a, b in zip(first, last)]) if len(t) else np.zeros(0, int)
-    src = src.astype(int)
+    src = np.concatenate([np.arange(a, b) for a, b in zip(first, last)] + [np.zeros(0, int)])
     keep = nodes["signal"].to_numpy()[src] != nodes["signal"].to_numpy()[tgt]
     src, tgt = src[keep], tgt[keep]
     lag_ns = t[tgt] - t[src]
@@ -1208,7 +1217,7 @@ def propagation_graph(
     p_value = np.full(len(src), np.nan)
 
     weight_name = "proximity (1 - lag / max_lag)"
-    ar_orders = {}
+    ar_orders, skipped = None, {}
     if signals is not None:
         weight_name = "abs(r): pre-whitened correlation at a lag consistent with the onsets"
         frame, step = _checks.signal_frame(signals, name="signals")
@@ -1222,28 +1231,43 @@ def propagation_graph(
         sig = nodes["signal"].to_numpy()
         lo_ns = nodes["lo"].array.asi8
         hi_ns = nodes["hi"].array.asi8
+        # every signal is fitted and transformed once, whatever it is related to
+        involved = list(pd.unique(sig[np.r_[src, tgt]]))
+        values = frame[involved].to_numpy().T.copy()
+        orders, reasons = _ar_orders(values, involved, ar_order)
+        ar_orders = {name: int(o) for name, o in zip(involved, orders)}
+        skipped = {name: why for name, why in zip(involved, reasons) if why}
+        pw = _stats.prewhiten(values, orders, max_lag=steps)
+        row_of = {name: k for k, name in enumerate(involved)}
+        lags = np.arange(steps + 1)
         for target_name in pd.unique(sig[tgt]):
+            if target_name in skipped:
+                continue
             at = np.flatnonzero(sig[tgt] == target_name)
+            at = at[np.array([sig[src[e]] not in skipped for e in at], dtype=bool)]
             sources = list(pd.unique(sig[src[at]]))
-            prof = _profiles(
-                frame[sources], frame[target_name], max_lag=max_lag_td, ar_order=ar_order,
-                signals_name="signals", target_name="signals",
+            if not sources:
+                continue
+            r_t, _, n_eff_t = _stats.correlate_prewhitened(
+                pw, np.array([row_of[name] for name in sources]),
+                values[row_of[target_name]], lags,
             )
-            ar_orders.update({s: int(o) for s, o in zip(prof.names, prof.ar_order)})
-            row_of = {name: k for k, name in enumerate(prof.names)}
+            p_t = _stats.fisher_p(r_t, n_eff_t)
+            position = {name: k for k, name in enumerate(sources)}
             for e in at:
-                k = row_of[sig[src[e]]]
+                k = position[sig[src[e]]]
                 # lags (in steps) consistent with both onset intervals, always
                 # including the lag between the two onsets themselves
+                earliest = (lo_ns[tgt[e]] - hi_ns[src[e]]) / step.value
+                latest = (hi_ns[tgt[e]] - lo_ns[src[e]]) / step.value
                 k_mid = min(int(round(lag_ns[e] / step.value)), steps)
-                k_lo = min(max(0, int(np.floor((lo_ns[tgt[e]] - hi_ns[src[e]]) / step.value))), k_mid)
-                k_hi = max(min(steps, int(np.ceil((hi_ns[tgt[e]] - lo_ns[src[e]]) / step.value))), k_mid)
-                cols = steps + np.arange(k_lo, k_hi + 1)
-                p_row = prof.p_lag[k, cols]
+                k_lo = min(max(0, int(np.floor(earliest))), k_mid)
+                k_hi = max(min(steps, int(np.ceil(latest))), k_mid)
+                p_row = p_t[k, k_lo : k_hi + 1]
                 if not np.isfinite(p_row).any():
                     continue
                 j = int(np.nanargmin(p_row))
-                r[e] = prof.r[k, cols[j]]
+                r[e] = r_t[k, k_lo + j]
                 r_lag[e] = (k_lo + j) * step.value
                 p_value[e] = _stats.sidak(p_row[j], int(np.isfinite(p_row).sum()))
         weight = np.abs(r)
@@ -1284,7 +1308,8 @@ def propagation_graph(
         max_lag=max_lag_td,
         max_parents=max_parents,
         weight=weight_name,
-        ar_order=ar_orders if signals is not None else None,
+        ar_order=ar_orders,
+        skipped=skipped,
         n_changes=len(t),
         roots=[(nodes["signal"].iloc[i], nodes["time"].iloc[i]) for i in roots],
         excluded={"changes without time": n_no_time},

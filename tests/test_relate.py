@@ -117,13 +117,16 @@ def test_gaps_reduce_the_sample_size_and_are_not_bridged():
 
 def test_masked_xcorr_equals_pearson_on_valid_pairs():
     rng = np.random.default_rng(5)
-    a = rng.normal(size=(3, 300))
-    b = rng.normal(size=(3, 300)) + 0.5 * np.roll(a, 2, axis=1)
-    a[0, 50:60] = np.nan
+    a = rng.normal(size=(4, 300))
+    b = rng.normal(size=(4, 300)) + 0.5 * np.roll(a, 2, axis=1)
+    a[0, 50:60] = np.nan  # a gap inside: the masked-FFT path
     b[1, 100:130] = np.nan
+    a[3, :3] = np.nan  # one block of valid samples on each side: the prefix-sum path
+    b[3, :5] = np.nan
+    b[3, -7:] = np.nan
     lags = np.arange(-5, 6)
     r, n = _relate_stats.masked_xcorr(a, b, lags)
-    for i in range(3):
+    for i in range(4):
         for j, k in enumerate(lags):
             left = pd.Series(a[i])
             right = pd.Series(b[i]).shift(-k)
@@ -267,13 +270,19 @@ def test_naive_index_is_rejected():
 
 def test_non_datetime_index_is_rejected():
     x, y = lagged_pair(n=100)
-    with pytest.raises(ParameterError, match=r"y\.index: expected an index of type DatetimeIndex.*got RangeIndex"):
+    with pytest.raises(
+        ParameterError,
+        match=r"y\.index: expected an index of type DatetimeIndex.*got RangeIndex",
+    ):
         lagged_correlation(x, y.reset_index(drop=True))
 
 
 def test_mismatched_frequencies_are_rejected():
     x, y = lagged_pair(n=200)
-    with pytest.raises(ParameterError, match=r"x and y are on different grids: steps of 0 days 00:01:00 and 0 days 00:02:00"):
+    with pytest.raises(
+        ParameterError,
+        match=r"x and y are on different grids: steps of 0 days 00:01:00 and 0 days 00:02:00",
+    ):
         lagged_correlation(x, y.iloc[::2])
 
 
@@ -287,9 +296,21 @@ def test_offset_grids_are_rejected():
 
 def test_irregular_and_duplicated_and_unsorted_indexes_are_rejected():
     x, y = lagged_pair(n=200)
-    with pytest.raises(ParameterError, match=r"x\.index: the index is not a regular grid: steps of 0 days 00:01:00 expected .* found 0 days 00:02:00 between 2024-03-30 22:09:00\+00:00"):
+    with pytest.raises(
+        ParameterError,
+        match=(
+            r"x\.index: the index is not a regular grid: steps of 0 days 00:01:00 expected .* "
+            r"found 0 days 00:02:00 between 2024-03-30 22:09:00\+00:00"
+        ),
+    ):
         lagged_correlation(x.drop(x.index[10]), y)
-    with pytest.raises(ParameterError, match=r"y\.index: the index has duplicated timestamps \(first: 2024-03-30 22:05:00\+00:00\)"):
+    with pytest.raises(
+        ParameterError,
+        match=(
+            r"y\.index: the index has duplicated timestamps "
+            r"\(first: 2024-03-30 22:05:00\+00:00\)"
+        ),
+    ):
         lagged_correlation(x, pd.concat([y, y.iloc[[5]]]).sort_index())
     with pytest.raises(ParameterError, match=r"x\.index: the index is not sorted"):
         lagged_correlation(x.iloc[::-1], y)
@@ -297,7 +318,10 @@ def test_irregular_and_duplicated_and_unsorted_indexes_are_rejected():
 
 def test_too_few_samples_are_rejected():
     x, y = lagged_pair(n=200)
-    with pytest.raises(AnalysisError, match=r"y \('flow'\): 25 valid samples in the common span .* at least 30"):
+    with pytest.raises(
+        AnalysisError,
+        match=r"y \('flow'\): 25 valid samples in the common span .* at least 30",
+    ):
         lagged_correlation(x, y.iloc[:25])
     with pytest.raises(AnalysisError, match=r"x\.index: 1 sample\(s\); at least 30 are needed"):
         lagged_correlation(x.iloc[:1], y)
@@ -305,7 +329,10 @@ def test_too_few_samples_are_rejected():
 
 def test_constant_signals_are_rejected():
     x, y = lagged_pair(n=200)
-    with pytest.raises(AnalysisError, match=r"x \('valve'\): constant \(2\.5\) over the common span"):
+    with pytest.raises(
+        AnalysisError,
+        match=r"x \('valve'\): constant \(2\.5\) over the common span",
+    ):
         lagged_correlation(x * 0 + 2.5, y)
     with pytest.raises(AnalysisError, match=r"y \('flow'\) is constant \(1\) over the common span"):
         lagged_correlation(x, y * 0 + 1)
@@ -321,14 +348,26 @@ def test_no_overlap_is_rejected():
     ("kwargs", "message"),
     [
         (dict(max_lag=5), r"max_lag: expected a positive duration .* got the bare number 5"),
-        (dict(max_lag="10s"), r"max_lag=0 days 00:00:10 is shorter than the grid step 0 days 00:01:00"),
-        (dict(max_lag="3h"), r"max_lag=0 days 03:00:00 is 180 grid steps but the common span has only 200 samples"),
+        (
+            dict(max_lag="10s"),
+            r"max_lag=0 days 00:00:10 is shorter than the grid step 0 days 00:01:00",
+        ),
+        (
+            dict(max_lag="3h"),
+            (
+                r"max_lag=0 days 03:00:00 is 180 grid steps but the common span has only 200 "
+                r"samples"
+            ),
+        ),
         (dict(max_lag="-5min"), r"max_lag: expected a positive duration"),
         (dict(max_lag="soon"), r"max_lag: expected a positive duration .* got 'soon'"),
         (dict(ar_order=-1), r"ar_order: expected 'auto' or a whole number >= 0 .* got -1"),
         (dict(ar_order=1.5), r"ar_order: expected 'auto' or a whole number >= 0 .* got 1\.5"),
         (dict(alpha=1.5), r"alpha: expected a number between 0 and 1, got 1\.5"),
-        (dict(direction="forward"), r"direction: expected one of \['both', 'x_leads', 'y_leads'\], got 'forward'"),
+        (
+            dict(direction="forward"),
+            r"direction: expected one of \['both', 'x_leads', 'y_leads'\], got 'forward'",
+        ),
     ],
 )
 def test_bad_options_are_rejected(kwargs, message):
@@ -345,13 +384,19 @@ def test_bad_values_are_rejected():
     x_inf.iloc[3] = np.inf
     with pytest.raises(ParameterError, match=r"x: contains infinite values"):
         lagged_correlation(x_inf, y)
-    with pytest.raises(ParameterError, match=r"x: expected a pandas Series \(one signal\), got list"):
+    with pytest.raises(
+        ParameterError,
+        match=r"x: expected a pandas Series \(one signal\), got list",
+    ):
         lagged_correlation(list(x), y)
 
 
 def test_bad_signal_frames_are_rejected():
     data, target = signal_frame(n=200)
-    with pytest.raises(ParameterError, match=r"signals\['text'\]: expected float values, got dtype"):
+    with pytest.raises(
+        ParameterError,
+        match=r"signals\['text'\]: expected float values, got dtype",
+    ):
         lagged_correlations(data.assign(text="a"), target)
     with pytest.raises(ParameterError, match=r"signals: duplicated column names \['tag1'\]"):
         lagged_correlations(data[["tag0", "tag1", "tag1"]], target)
@@ -516,16 +561,46 @@ def test_granger_all_pairs_by_default():
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        (dict(pairs=[("x", "nope")]), ParameterError, r"pairs\[0\]: effect 'nope' is not a column of data; expected one of \['x', 'y', 'z', 'flat'\]"),
+        (
+            dict(pairs=[("x", "nope")]), ParameterError,
+            (
+                r"pairs\[0\]: effect 'nope' is not a column of data; expected one of \['x', 'y', "
+                r"'z', 'flat'\]"
+            ),
+        ),
         (dict(pairs=[("x", "x")]), ParameterError, r"pairs\[0\]: cause and effect are both 'x'"),
-        (dict(pairs=["xy"]), ParameterError, r"pairs\[0\]: expected a \(cause, effect\) pair of column names, got 'xy'"),
-        (dict(pairs="xy"), ParameterError, r"pairs: expected None or a list of \(cause, effect\) column pairs"),
+        (
+            dict(pairs=["xy"]), ParameterError,
+            r"pairs\[0\]: expected a \(cause, effect\) pair of column names, got 'xy'",
+        ),
+        (
+            dict(pairs="xy"), ParameterError,
+            r"pairs: expected None or a list of \(cause, effect\) column pairs",
+        ),
         (dict(pairs=[]), ParameterError, r"pairs: the list is empty"),
-        (dict(difference="yes"), ParameterError, r"difference: expected 'auto', True or False, got 'yes'"),
-        (dict(criterion="hqic"), ParameterError, r"criterion: expected one of \['bic', 'aic', None\], got 'hqic'"),
-        (dict(window=("2024-03-30 22:00", "2024-03-31")), ParameterError, r"window\[0\]: the timestamp '2024-03-30 22:00' is naive"),
-        (dict(window=(T0, T0 + pd.Timedelta("20s"))), AnalysisError, r"data: 21 samples in window .* at least 30 are needed"),
-        (dict(max_lag="10min"), ParameterError, r"max_lag=0 days 00:10:00 is 600 grid steps but the common span has only 300 samples"),
+        (
+            dict(difference="yes"), ParameterError,
+            r"difference: expected 'auto', True or False, got 'yes'",
+        ),
+        (
+            dict(criterion="hqic"), ParameterError,
+            r"criterion: expected one of \['bic', 'aic', None\], got 'hqic'",
+        ),
+        (
+            dict(window=("2024-03-30 22:00", "2024-03-31")), ParameterError,
+            r"window\[0\]: the timestamp '2024-03-30 22:00' is naive",
+        ),
+        (
+            dict(window=(T0, T0 + pd.Timedelta("20s"))), AnalysisError,
+            r"data: 21 samples in window .* at least 30 are needed",
+        ),
+        (
+            dict(max_lag="10min"), ParameterError,
+            (
+                r"max_lag=0 days 00:10:00 is 600 grid steps but the common span has only 300 "
+                r"samples"
+            ),
+        ),
     ],
 )
 def test_granger_bad_input(kwargs, error, message):
@@ -603,7 +678,8 @@ def false_positive_shares(method: str, seeds: range) -> dict[str, float]:
 
         def bursts(n_bursts, size, spread):
             centres = rng.uniform(0, span - spread, n_bursts)
-            return np.concatenate([c + rng.uniform(0, spread, rng.integers(*size)) for c in centres])
+            sizes = rng.integers(*size, n_bursts)
+            return np.concatenate([c + rng.uniform(0, spread, k) for c, k in zip(centres, sizes)])
 
         change_s = np.r_[bursts(3, (5, 15), 300), rng.uniform(0, span, 8)]
         burst_s, uniform_s = bursts(3, (8, 12), 120), rng.uniform(0, span, 25)
@@ -681,11 +757,20 @@ def test_event_association_single_grouping_column_and_no_events():
     [
         (lambda e, c: (e.drop(columns="kind"), c), ParameterError,
          r"events: missing column\(s\) \['kind'\]; expected columns \['time', 'source', 'kind'\]"),
-        (lambda e, c: (e, c.drop(columns="signal")), ParameterError, r"changes: missing column\(s\) \['signal'\]"),
+        (
+            lambda e, c: (e, c.drop(columns="signal")), ParameterError,
+            r"changes: missing column\(s\) \['signal'\]",
+        ),
         (lambda e, c: (e.assign(time=e["time"].dt.tz_localize(None)), c), ParameterError,
          r"events\['time'\]: the times are naive"),
-        (lambda e, c: (e, c.assign(time="noon")), ParameterError, r"changes\['time'\]: dtype .*; expected a datetime64\[ns, UTC\] column"),
-        (lambda e, c: (e, c.iloc[:0]), AnalysisError, r"changes: none in the window .* nothing to associate"),
+        (
+            lambda e, c: (e, c.assign(time="noon")), ParameterError,
+            r"changes\['time'\]: dtype .*; expected a datetime64\[ns, UTC\] column",
+        ),
+        (
+            lambda e, c: (e, c.iloc[:0]), AnalysisError,
+            r"changes: none in the window .* nothing to associate",
+        ),
     ],
 )
 def test_event_association_bad_input(change, error, message):
@@ -699,7 +784,10 @@ def test_event_association_bad_input(change, error, message):
     ("kwargs", "message"),
     [
         (dict(within=600), r"within: expected a positive duration .* got the bare number 600"),
-        (dict(method="bootstrap"), r"method: expected one of \['permutation', 'poisson'\], got 'bootstrap'"),
+        (
+            dict(method="bootstrap"),
+            r"method: expected one of \['permutation', 'poisson'\], got 'bootstrap'",
+        ),
         (dict(by=("source", "host")), r"events: missing column\(s\) \['host'\]"),
         (dict(window=(T0, T0)), r"window: start .* is not before end"),
     ],
@@ -806,7 +894,10 @@ def test_propagation_graph_bad_input():
     signals, changes = chain_incident()
     with pytest.raises(ParameterError, match=r"changes: missing column\(s\) \['signal'\]"):
         propagation_graph(changes.drop(columns="signal"))
-    with pytest.raises(ParameterError, match=r"signals: no column for the changed signal\(s\) \['temp'\]"):
+    with pytest.raises(
+        ParameterError,
+        match=r"signals: no column for the changed signal\(s\) \['temp'\]",
+    ):
         propagation_graph(changes, signals.drop(columns="temp"))
 
 
