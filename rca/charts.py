@@ -33,6 +33,7 @@ selection parameter ``time_brush`` (values in epoch milliseconds, UTC).
 from __future__ import annotations
 
 import datetime as _dt
+import html
 import json
 import os
 import zoneinfo
@@ -393,9 +394,10 @@ def _signal_info_domains(signal_info: Any, names: list[str]) -> tuple[dict[str, 
 
 
 def _group_order(domains: Collection[str]) -> list[str]:
+    """Panel order: no domain (all signals in one lane set) first, then OT, IT, others."""
     known = [d for d in ("OT", "IT") if d in domains]
     others = sorted(d for d in domains if d not in ("OT", "IT", ""))
-    return known + others + ([""] if "" in domains else [])
+    return ([""] if "" in domains else []) + known + others
 
 
 def _slug(domain: str, position: int) -> str:
@@ -1731,6 +1733,39 @@ def save_chart(chart: Any, path: str | os.PathLike[str], *, scale: float = 2.0) 
     elif suffix == ".pdf":
         target.write_bytes(vlc.vegalite_to_pdf(spec, vl_version=version))
     else:
-        target.write_text(vlc.vegalite_to_html(spec, vl_version=version, bundle=True),
-                          encoding="utf-8")
+        target.write_text(_offline_html(spec, vlc, version), encoding="utf-8")
     return target
+
+
+def _script_json(value: Any) -> str:
+    """JSON that is safe inside an HTML <script> element (no "</script>" from the data)."""
+    text = json.dumps(value, ensure_ascii=False)
+    for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                         ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(raw, escaped)
+    return text
+
+
+def _offline_html(spec: dict[str, Any], vlc: Any, version: str | None) -> str:
+    """A self-contained page: the Vega/Vega-Lite/vega-embed bundle, then the spec.
+
+    Written here rather than by ``vl_convert.vegalite_to_html``, which pastes the
+    spec JSON into a <script> unescaped: a message containing ``</script>`` would
+    end the script and run as HTML.
+    """
+    bundle = vlc.javascript_bundle(vl_version=version)
+    if "</script" in bundle.lower():  # pragma: no cover - guards a vl-convert change
+        bundle = bundle.replace("</script", "<\\/script").replace("</SCRIPT", "<\\/SCRIPT")
+    title = spec.get("title")
+    text = title.get("text") if isinstance(title, dict) else title
+    page_title = html.escape(str(text) if isinstance(text, str) else "rca chart")
+    return (
+        "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"UTF-8\">\n"
+        f"<title>{page_title}</title>\n"
+        f"<script type=\"text/javascript\">{bundle}</script>\n"
+        "</head>\n<body>\n<div id=\"vega-chart\"></div>\n"
+        "<script type=\"text/javascript\">\n"
+        f"vegaEmbed('#vega-chart', {_script_json(spec)}, {{\"renderer\": \"svg\"}})"
+        ".catch(console.error);\n"
+        "</script>\n</body>\n</html>\n"
+    )
