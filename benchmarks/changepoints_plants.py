@@ -19,7 +19,7 @@ count as false alarms. IDV 3, 9 and 15 are not detectable in this data (see the
 dataset README) and are reported apart. ``d00_te.dat`` (normal operation) gives the
 false changes per variable over 48 h.
 
-Baseline in the same run: ruptures ``Binseg(model="l2")`` with a white-noise MBIC
+Baseline in the same run: ruptures ``Binseg(model="l2")`` (its defaults) with a white-noise MBIC
 penalty (3 ln(n) times the MAD-of-differences noise variance) per signal.
 
 Run: ``nice -n 10 .venv/bin/python benchmarks/changepoints_plants.py``
@@ -62,7 +62,7 @@ def binseg_white(frame):
         s2 = (1.4826 * np.median(np.abs(d - np.median(d))) / math.sqrt(2)) ** 2
         if s2 == 0:
             s2 = np.var(d) / 2 or 1.0
-        bk = rpt.Binseg(model="l2", min_size=3, jump=1).fit(x).predict(pen=3 * math.log(x.size) * s2)
+        bk = rpt.Binseg(model="l2").fit(x).predict(pen=3 * math.log(x.size) * s2)
         out.extend((col, int(b)) for b in bk[:-1])
     return out
 

@@ -85,38 +85,33 @@ def _abs_normal_quantile(q: float) -> float:
 # --------------------------------------------------------------------------- spikes
 
 
-def _median3(x, y, z):
-    return np.maximum(np.minimum(x, y), np.minimum(np.maximum(x, y), z))
-
-
-def running_median5(y: np.ndarray) -> np.ndarray:
-    """5-point running median with edge replication (exact, branch-free)."""
-    if y.size < 5:
-        return y.copy()
-    p = np.pad(y, 2, mode="edge")
-    a, b, c, d, e = p[:-4], p[1:-3], p[2:-2], p[3:-1], p[4:]
-    f = np.maximum(np.minimum(a, b), np.minimum(d, e))
-    g = np.minimum(np.maximum(a, b), np.maximum(d, e))
-    return _median3(c, f, g)
-
-
 def remove_spikes(y: np.ndarray, scale: float, *, k: float = 5.0) -> tuple[np.ndarray, int]:
-    """Replace excursions of at most 2 samples by the running median.
+    """Replace excursions of at most 2 samples by the 5-point running median.
 
-    A sample is a spike when it sits more than ``k`` robust scales away from the
-    5-point running median; the scale is the larger of the MAD of those residuals
-    and ``scale`` (the signal's noise scale), so held (repeated) values, whose
-    residual MAD is 0, are not all flagged. Steps survive a running median intact.
+    A sample is a spike when it sits more than ``k * scale`` away from the median of
+    the 5 samples centred on it (``scale`` is the signal's robust noise sd). Steps
+    survive a running median intact, so only short excursions are touched.
+
+    Only samples that differ from a neighbour by more than the threshold can be
+    spikes (if both neighbours are within it, so is the 5-point median), so the
+    median is computed at those few positions only.
     """
-    if y.size < 5 or scale <= 0:
+    n = y.size
+    if n < 5 or scale <= 0:
         return y, 0
-    m5 = running_median5(y)
-    r = y - m5
-    thr = k * max(MAD_TO_SD * mad(r), scale)
-    bad = np.abs(r) > thr
+    thr = k * scale
+    jump = np.abs(np.diff(y)) > thr
+    cand = np.flatnonzero(np.concatenate(([False], jump)) | np.concatenate((jump, [False])))
+    if cand.size == 0:
+        return y, 0
+    p = np.pad(y, 2, mode="edge")
+    windows = p[cand[:, None] + np.arange(5)]
+    m5 = np.median(windows, axis=1)
+    bad = np.abs(y[cand] - m5) > thr
     count = int(bad.sum())
     if count:
-        y = np.where(bad, m5, y)
+        y = y.copy()
+        y[cand[bad]] = m5[bad]
     return y, count
 
 
