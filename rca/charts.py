@@ -388,9 +388,16 @@ def _signal_info_domains(signal_info: Any, names: list[str]) -> tuple[dict[str, 
             for key in ("domain", "unit", "description"):
                 if key in frame.columns and pd.notna(row[key]):
                     info[name][key] = str(row[key])
+            info[name]["domain"] = _domain_name(info[name]["domain"])
         else:
             undescribed += 1
     return info, undescribed
+
+
+def _domain_name(domain: str) -> str:
+    """``"ot"``/``" IT "`` -> ``"OT"``/``"IT"``; other names unchanged."""
+    cleaned = domain.strip()
+    return cleaned.upper() if cleaned.upper() in ("OT", "IT") else cleaned
 
 
 def _group_order(domains: Collection[str]) -> list[str]:
@@ -561,6 +568,7 @@ def timeline_chart(
     reduced = None
     if events is not None:
         prepared = _prepare_events(events)
+        prepared["domain"] = prepared["domain"].map(_domain_name)
         limit = AUTO_MAX_EVENTS if (isinstance(max_events, str) and max_events == "auto") else (
             _check_positive_int("max_events", max_events, 0)
         )
@@ -1765,7 +1773,7 @@ def _offline_html(spec: dict[str, Any], vlc: Any, version: str | None) -> str:
         f"<script type=\"text/javascript\">{bundle}</script>\n"
         "</head>\n<body>\n<div id=\"vega-chart\"></div>\n"
         "<script type=\"text/javascript\">\n"
-        f"vegaEmbed('#vega-chart', {_script_json(spec)}, {{\"renderer\": \"svg\"}})"
+        f"vegaEmbed('#vega-chart', {_script_json(spec)}, {{\"renderer\": \"canvas\"}})"
         ".catch(console.error);\n"
         "</script>\n</body>\n</html>\n"
     )

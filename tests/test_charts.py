@@ -482,6 +482,21 @@ def test_hover_time_text_follows_the_zone_across_the_autumn_change():
                      "2024-10-27 03:30:00 +01:00"]
 
 
+def test_fixed_offset_zone_and_lower_case_domains():
+    import datetime as dt
+
+    signals, info, events = small_case()
+    info["domain"] = ["ot", " it "]
+    events["domain"] = ["it", "Ot"]
+    india = dt.timezone(dt.timedelta(hours=5, minutes=30))
+    spec = timeline_chart(signals, events, signal_info=info, timezone=india).to_dict()
+    assert list(views(spec)) == ["rca_signals_ot", "rca_events_ot", "rca_signals_it", "rca_events_it",
+                                 "rca_overview"]
+    tick = next(l for l in layers(views(spec)["rca_events_it"]) if mark_type(l) == "tick")
+    assert rows(spec, tick)[0]["when"] == "2024-03-31 05:40:00 +05:30"
+    assert spec["usermeta"]["rca"]["time"]["utc_offset"] == "+05:30"
+
+
 def test_settings_report_the_zone_transitions():
     signals, info, _ = small_case(n=4 * 3600)
     meta = timeline_chart(signals, signal_info=info, timezone="Europe/Berlin").to_dict()["usermeta"]["rca"]
