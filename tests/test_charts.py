@@ -728,3 +728,69 @@ def test_specs_display_under_altairs_default_row_limit(big):
     with alt.data_transformers.enable("default"):
         spec = big["chart"].to_dict()
     assert max(len(v) for v in spec["datasets"].values()) <= 5000
+
+
+# ---------------------------------------------------------------------------
+# real data (skipped with a reason when ../shared/datasets is absent)
+# ---------------------------------------------------------------------------
+
+DATASETS = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "datasets")
+
+
+def _need(path: str) -> str:
+    full = os.path.join(DATASETS, path)
+    if not os.path.exists(full):
+        pytest.skip(f"shared dataset {path!r} not found at {os.path.abspath(full)}")
+    return full
+
+
+@pytest.mark.datasets
+def test_skab_valve_run_keeps_extremes_and_missing_seconds():
+    folder = _need("skab/valve1")
+    frames = [pd.read_csv(os.path.join(folder, f), sep=";") for f in sorted(os.listdir(folder))]
+    raw = pd.concat(frames, ignore_index=True)
+    raw["time"] = pd.to_datetime(raw["datetime"]).dt.tz_localize("UTC")
+    raw = raw.drop_duplicates("time").set_index("time").sort_index()
+    names = [c for c in raw.columns if c not in ("datetime", "anomaly", "changepoint")]
+    grid_index = pd.date_range(raw.index[0], raw.index[-1], freq="1s", name="time")
+    signals = raw[names].reindex(grid_index)  # seconds the logger skipped become NaN
+    assert signals.isna().any().all()
+    marks = raw.index[raw["changepoint"] == 1]
+    changes = pd.DataFrame({"signal": names[2], "time": marks})
+    spec = timeline_chart(signals, changes=changes, timezone="Europe/Moscow", width=600).to_dict()
+    assert len(json.dumps(spec)) < 1_000_000
+    view = views(spec)["rca_signals_all"]
+    drawn = line_rows(spec, view)
+    missing = signals.isna().to_numpy()
+    position = {ms(t): i for i, t in enumerate(grid_index)}
+    for lane, name in enumerate(names):
+        ys = [r["y"] for r in lanes(spec, view)[lane]]
+        assert min(ys) == pytest.approx(lane + 0.1, abs=1e-4) and max(ys) == pytest.approx(lane + 0.9, abs=1e-4)
+    for a, b in zip(drawn, drawn[1:]):
+        if a["y"] is None or b["y"] is None or int(a["y"]) != int(b["y"]):
+            continue
+        lane = int(a["y"])
+        i, j = position[a["time"]], position[b["time"]]
+        assert not missing[i:j + 1, lane].any(), f"{names[lane]}: a line crosses missing seconds"
+    rule = next(l for l in layers(view) if mark_type(l) == "rule" and l["encoding"].get("y2"))
+    assert len(rows(spec, rule)) == len(marks)
+
+
+@pytest.mark.datasets
+def test_tep_alarm_flood_is_counted_and_bounded():
+    path = _need("tep_alarms/text_alarms_deadband/text_alarms_deadband_14.csv")
+    raw = pd.read_csv(path, index_col=0)
+    events = pd.DataFrame({
+        "time": pd.to_datetime(raw["timestamp"]).dt.tz_localize("UTC"),
+        "source": raw["tag"], "kind": raw["type"], "severity": raw["type"],
+        "message": raw["description"], "domain": "OT",
+    })
+    spec = timeline_chart(events=events, high_severity=["HH", "LL"], max_events=200).to_dict()
+    counts = spec["usermeta"]["rca"]["events"]["counts"]
+    assert counts["rows_in"] == len(raw)
+    assert counts["individual"] + counts["aggregated"] + counts["missing_time"] == len(raw)
+    assert counts["individual"] <= 200
+    tick = next(l for l in layers(views(spec)["rca_events_ot"]) if mark_type(l) == "tick")
+    messages = set(raw["description"])
+    assert all(r["message"] in messages for r in rows(spec, tick))
+    assert len(json.dumps(spec)) < 500_000
