@@ -14,7 +14,7 @@ from rca.errors import (  # noqa: F401
     RcaWarning,
     SourceError,
 )
-from rca.align import align, choose_grid, estimate_clock_offset  # noqa: E402,F401
+from rca.alignment import align, choose_grid, estimate_clock_offset  # noqa: E402,F401
 from rca.investigation import Investigation, open_investigation  # noqa: E402,F401
 from rca.manifest import read_manifest  # noqa: E402,F401
 from rca.readers import (  # noqa: E402,F401

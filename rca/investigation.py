@@ -3,7 +3,7 @@
 :func:`open_investigation` reads every source of a manifest, estimates the clock offsets
 marked ``"auto"``, aligns the signals on a common grid and returns an
 :class:`Investigation`. The object only carries data and forwards to the plain functions
-(:func:`rca.readers.load_source`, :func:`rca.align.align`, :func:`rca.detect_changes`, ...),
+(:func:`rca.readers.load_source`, :func:`rca.alignment.align`, :func:`rca.detect_changes`, ...),
 which analysts can call directly.
 """
 
@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rca.align import _fmt
-from rca.align import (
+from rca.alignment import _fmt
+from rca.alignment import (
     ClockOffsetEstimate,
     GridChoice,
     activity_times,
@@ -277,7 +277,9 @@ def _combine_signals(loaded: list[tuple], manifest: Manifest):
             mapping = {n: f"{spec.name}/{n}" for n in info.index if n in clashes}
             for old, new in mapping.items():
                 renamed[(spec.name, old)] = new
-            samples = samples.assign(signal=samples["signal"].map(lambda s: mapping.get(s, s)).astype("str"))
+            samples = samples.assign(signal=samples["signal"].cat.rename_categories(
+                [mapping.get(c, c) for c in samples["signal"].cat.categories]
+            ))
             info.index = pd.Index([mapping.get(n, n) for n in info.index], name="signal", dtype="str")
         info["domain"] = spec.domain
         info["source"] = spec.name
@@ -285,7 +287,9 @@ def _combine_signals(loaded: list[tuple], manifest: Manifest):
         infos.append(info)
     if not frames:
         return pd.DataFrame({"time": pd.DatetimeIndex([], tz="UTC"), "signal": [], "value": []}), None, renamed
-    samples = pd.concat(frames, ignore_index=True)
+    signal = pd.api.types.union_categoricals([f["signal"] for f in frames])
+    samples = pd.concat([f.drop(columns="signal") for f in frames], ignore_index=True)
+    samples.insert(1, "signal", signal)
     info = pd.concat(infos)
     info = info[["domain", "source", "tag", "unit", "description", "samples"]]
     return samples, info, renamed

@@ -25,11 +25,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from rca.errors import MissingDependencyError, ParameterError, SourceError
 from rca.ledger import SourceLedger
 from rca.manifest import SourceSpec
-from rca.timestamps import check_timezone, parse_duration, parse_times
+from rca.timestamps import _arrow_strings, check_timezone, parse_duration, parse_times
 
 __all__ = [
     "SignalData",
@@ -77,8 +78,9 @@ class SignalData:
     Attributes
     ----------
     samples : pandas.DataFrame
-        Columns ``time`` (datetime64[ns, UTC]), ``signal`` (str), ``value`` (float64); one row
-        per valid sample, sorted by signal then time, no duplicate (signal, time).
+        Columns ``time`` (datetime64[ns, UTC]), ``signal`` (categorical of str), ``value``
+        (float64); one row per valid sample, sorted by signal then time, no duplicate
+        (signal, time).
     info : pandas.DataFrame
         One row per signal (index ``signal``): ``unit``, ``description``, ``samples``.
     ledger : SourceLedger
@@ -152,6 +154,7 @@ def read_table(
     encoding: str = "utf-8",
     skip_rows: int = 0,
     text_columns=(),
+    label_columns=(),
 ) -> tuple[pd.DataFrame, dict]:
     """Read a CSV (optionally gzipped) or Parquet file into a raw DataFrame.
 
@@ -167,6 +170,8 @@ def read_table(
     text_columns : iterable of str
         Columns to keep as text (not type-inferred), e.g. time and value columns, so that the
         parsers see exactly what the file says.
+    label_columns : iterable of str
+        Text columns with few distinct values (tags, quality flags), read as categoricals.
 
     Returns
     -------
@@ -220,7 +225,10 @@ def read_table(
         details["delimiter"] = repr(delimiter)
     header = next(csv.reader([header_line], delimiter=delimiter))
     header = [h.strip() for h in header]
+    # Label-like columns (tags, quality, hosts) repeat a few values: Arrow dictionary-encodes
+    # them while parsing, which is much cheaper than hashing millions of strings afterwards.
     types = {c: pa.string() for c in text_columns if c in header}
+    types.update({c: pa.dictionary(pa.int32(), pa.string()) for c in label_columns if c in header})
     malformed = []
 
     def on_invalid(row):
@@ -338,12 +346,19 @@ def _row_label(location: str, pos: int, skip_rows: int, is_sql: bool) -> str:
     return f"{location}: line {pos + skip_rows + 2}"
 
 
+_NUMBER_RE = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
+_COMMA_NUMBER_RE = r"^[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?(?:[eE][+-]?\d+)?$"
+
+
 def _to_float(series: pd.Series, *, value_map: dict, decimal: str):
-    """Convert a value column to float64.
+    """Convert a value column to float64, vectorised (pyarrow compute).
 
     Returns (values, codes, examples, decimal_used) where codes is 0 for a number,
-    ``missing_value`` or ``non_numeric_value`` otherwise.
+    ``missing_value`` or ``non_numeric_value`` otherwise; examples are the most frequent
+    non-numeric texts with their counts.
     """
+    import pyarrow as pa
+
     n = len(series)
     codes = np.zeros(n, dtype=np.int8)
     if pd.api.types.is_bool_dtype(series.dtype):
@@ -353,46 +368,75 @@ def _to_float(series: pd.Series, *, value_map: dict, decimal: str):
         codes[~np.isfinite(vals)] = _CODE["missing_value"]
         vals = np.where(np.isfinite(vals), vals, np.nan)
         return vals, codes, [], decimal
-    codes_u, uniques = pd.factorize(series, use_na_sentinel=True)
-    text = pd.Series(np.asarray(uniques, dtype=object)).astype(str).str.strip()
-    lowered_map = {str(k).strip().lower(): float(v) for k, v in value_map.items()}
+    text = _arrow_strings(series)
+
+    def matches(arr, pattern):
+        return pc.fill_null(pc.match_substring_regex(arr, pattern), False)
+
     if decimal == "auto":
-        dot = pd.to_numeric(text, errors="coerce")
-        comma_text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-        has_comma = text.str.contains(",", regex=False)
-        comma = pd.to_numeric(comma_text.where(has_comma, text), errors="coerce")
-        if has_comma.any() and comma.notna().sum() > dot.notna().sum():
-            nums, decimal = comma, ","
-        else:
-            nums, decimal = dot, "."
-    elif decimal == ",":
-        nums = pd.to_numeric(text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False), errors="coerce")
+        # Decide on a sample: numbers with a decimal comma against numbers with a decimal point.
+        sample = text.slice(0, 20_000)
+        n_comma = pc.sum(pc.and_(matches(sample, _COMMA_NUMBER_RE), pc.match_substring(sample, ","))).as_py() or 0
+        n_dot = pc.sum(pc.and_(matches(sample, _NUMBER_RE), pc.match_substring(sample, "."))).as_py() or 0
+        decimal = "," if n_comma > n_dot else "."
+    if decimal == "." and text.null_count == 0:
+        try:  # the common case: every value is a plain number
+            vals = pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False).astype("float64", copy=True)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            vals = None
+        if vals is not None:  # Arrow's cast accepts only numbers (and nan/inf, counted as missing)
+            finite = np.isfinite(vals)
+            codes[~finite] = _CODE["missing_value"]
+            vals[~finite] = np.nan
+            return vals, codes, [], decimal
+    dot_ok = matches(text, _NUMBER_RE)
+    if decimal == ",":
+        normal = pc.replace_substring(pc.replace_substring(text, ".", ""), ",", ".")
+        ok = pc.fill_null(pc.or_(matches(text, _COMMA_NUMBER_RE), dot_ok), False)
+        ok = pc.and_(ok, matches(normal, _NUMBER_RE))
     else:
-        nums = pd.to_numeric(text, errors="coerce")
-    u_vals = nums.to_numpy(dtype="float64", na_value=np.nan, copy=True)
-    u_codes = np.zeros(len(text), dtype=np.int8)
-    if lowered_map:
-        mapped = text.str.lower().map(lowered_map)
-        use = mapped.notna().to_numpy()
-        u_vals[use] = mapped.to_numpy(dtype="float64", na_value=np.nan)[use]
-    bad = ~np.isfinite(u_vals)
-    empty = (text == "").to_numpy()
-    u_codes[bad] = _CODE["non_numeric_value"]
-    u_codes[bad & empty] = _CODE["missing_value"]
-    u_vals[bad] = np.nan
-    vals = np.full(n, np.nan)
-    ok = codes_u >= 0
-    vals[ok] = u_vals[codes_u[ok]]
-    codes[ok] = u_codes[codes_u[ok]]
-    codes[~ok] = _CODE["missing_value"]
-    # The most frequent non-numeric texts, so a user can add them to value_map.
+        normal, ok = text, dot_ok
+    vals = pc.cast(pc.if_else(ok, normal, pa.scalar(None, pa.string())), pa.float64())
+    vals = vals.to_numpy(zero_copy_only=False).astype("float64", copy=True)
+    ok_np = ok.to_numpy(zero_copy_only=False)
+    empty = pc.fill_null(pc.equal(text, ""), True).to_numpy(zero_copy_only=False)
+    bad = ~ok_np & ~empty
     examples = []
-    if (u_codes == _CODE["non_numeric_value"]).any():
-        counts = np.bincount(codes_u[ok], minlength=len(text))
-        idx = np.flatnonzero(u_codes == _CODE["non_numeric_value"])
-        top = idx[np.argsort(-counts[idx], kind="stable")][:5]
-        examples = [(text.iloc[i], int(counts[i])) for i in top]
+    if bad.any():
+        bad_text = text.filter(pa.array(bad))
+        if value_map:
+            lowered = {str(k).strip().lower(): float(v) for k, v in value_map.items()}
+            keys = pa.array(list(lowered))
+            found = pc.fill_null(pc.index_in(pc.utf8_lower(bad_text), value_set=keys), -1)
+            mapped_idx = found.to_numpy(zero_copy_only=False).astype(int)
+            hit = mapped_idx >= 0
+            positions = np.flatnonzero(bad)
+            values_list = np.array(list(lowered.values()))
+            vals[positions[hit]] = values_list[mapped_idx[hit]]
+            bad[positions[hit]] = False
+            bad_text = text.filter(pa.array(bad))
+        if len(bad_text):
+            counts = pc.value_counts(bad_text)
+            pairs = sorted(
+                zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist()), key=lambda kv: -kv[1]
+            )
+            examples = [(t, int(c)) for t, c in pairs[:5]]
+    finite = np.isfinite(vals)
+    codes[empty] = _CODE["missing_value"]
+    codes[bad] = _CODE["non_numeric_value"]
+    # "nan" or "inf" written as numbers are not measurements either.
+    codes[(codes == 0) & ~finite] = _CODE["missing_value"]
+    vals[codes != 0] = np.nan
     return vals, codes, examples, decimal
+
+
+def _time_range(times: np.ndarray):
+    """Earliest and latest parseable time as UTC Timestamps (None when there is none)."""
+    ok = ~np.isnat(times)
+    if not ok.any():
+        return None, None
+    valid = times[ok]
+    return pd.Timestamp(valid.min()).tz_localize("UTC"), pd.Timestamp(valid.max()).tz_localize("UTC")
 
 
 def _finish_ledger(spec_like, codes, times_all, details, items) -> SourceLedger:
@@ -401,9 +445,7 @@ def _finish_ledger(spec_like, codes, times_all, details, items) -> SourceLedger:
     malformed = int(details.get("malformed_rows", 0))
     if malformed:
         rejected["malformed_row"] = malformed
-    valid_t = times_all[~np.isnat(times_all)]
-    start = pd.Timestamp(valid_t.min()).tz_localize("UTC") if valid_t.size else None
-    end = pd.Timestamp(valid_t.max()).tz_localize("UTC") if valid_t.size else None
+    start, end = times_all if isinstance(times_all, tuple) else _time_range(times_all)
     return SourceLedger(
         name=spec_like["name"],
         domain=spec_like["domain"],
@@ -497,6 +539,7 @@ def parse_signals(
     location: str = "<frame>",
     details: dict | None = None,
     skip_rows: int = 0,
+    _consume: bool = False,
 ) -> SignalData:
     """Turn a raw export frame into tidy UTC samples and a ledger.
 
@@ -525,6 +568,8 @@ def parse_signals(
         Keep only samples in this UTC window; the rest are counted as ``outside_window``.
     name, domain, location : str
         Used in the ledger and in messages.
+    _consume : bool
+        Internal: the frame belongs to the reader; drop columns once parsed to save memory.
 
     Returns
     -------
@@ -557,17 +602,19 @@ def parse_signals(
     n = len(raw)
     time_col = _column(raw, columns["time"], "time", location, delim)
     tag_spec = columns["tag"]
-    if isinstance(tag_spec, (list, tuple)):
-        parts = [_column(raw, c, "tag", location, delim).astype("string").str.strip() for c in tag_spec]
-        tag_series = parts[0]
-        for p in parts[1:]:
-            tag_series = tag_series + tag_separator + p
+    tag_cols = list(tag_spec) if isinstance(tag_spec, (list, tuple)) else [tag_spec]
+    if len(tag_cols) == 1:
+        tag_codes, tag_names = _encode(_column(raw, tag_cols[0], "tag", location, delim))
     else:
-        tag_series = _column(raw, tag_spec, "tag", location, delim).astype("string").str.strip()
+        import pyarrow as pa
+
+        parts = [pc.cast(_arrow_strings(_column(raw, c, "tag", location, delim)), pa.large_string())
+                 for c in tag_cols]
+        tag_codes, tag_names = _encode(
+            pc.binary_join_element_wise(*parts, pa.scalar(tag_separator, pa.large_string()))
+        )
     value_col = _column(raw, columns["value"], "value", location, delim)
 
-    tag_codes, tag_names = pd.factorize(tag_series, use_na_sentinel=True)
-    tag_names = np.asarray(tag_names, dtype=object)
     empty_tag = np.array([t == "" for t in tag_names], dtype=bool)
     missing_tag = tag_codes < 0
     if empty_tag.any():
@@ -581,69 +628,128 @@ def parse_signals(
     details.update({f"time_{k}" if not k.startswith("time") else k: v for k, v in parsed.settings.items()})
     times = _apply_offset(parsed.times, offset)
     details["clock_offset_applied_s"] = offset.total_seconds()
+    del time_col
+    if _consume:
+        for c in {columns["time"], *tag_cols}:
+            del raw[c]
 
     codes = np.zeros(n, dtype=np.int8)
     for reason in ("unparseable_time", "nonexistent_local_time", "ambiguous_local_time"):
-        codes[(codes == 0) & (parsed.reason == reason)] = _CODE[reason]
+        codes[(codes == 0) & parsed.mask(reason)] = _CODE[reason]
     codes[(codes == 0) & missing_tag] = _CODE["missing_tag"]
+    del missing_tag
 
     if "quality" in columns and good_quality is not None:
         qual = _column(raw, columns["quality"], "quality", location, delim)
-        q_codes, q_uniques = pd.factorize(qual, use_na_sentinel=True)
+        if pd.api.types.is_numeric_dtype(qual.dtype):
+            q_codes, q_uniques = pd.factorize(qual, use_na_sentinel=True)
+            q_uniques = np.asarray(q_uniques, dtype=object)
+        else:
+            q_codes, q_uniques = _encode(qual)
         good = {str(g).strip().lower() for g in good_quality}
-        u_good = np.array([_quality_text(q) in good for q in np.asarray(q_uniques, dtype=object)], dtype=bool)
+        u_good = np.array([_quality_text(q) in good for q in q_uniques], dtype=bool)
         is_good = np.zeros(n, dtype=bool)
         is_good[q_codes >= 0] = u_good[q_codes[q_codes >= 0]]
         codes[(codes == 0) & ~is_good] = _CODE["bad_quality"]
         details["good_quality"] = sorted(good)
+        del qual, q_codes, is_good
+        if _consume:
+            del raw[columns["quality"]]
 
     vals, v_codes, non_numeric, decimal_used = _to_float(value_col, value_map=value_map or {}, decimal=decimal)
+    del value_col
+    if _consume:
+        del raw[columns["value"]]
     codes[(codes == 0) & (v_codes != 0)] = v_codes[(codes == 0) & (v_codes != 0)]
+    del v_codes
     details["decimal"] = decimal_used if decimal != "auto" else f"{decimal_used!r} (detected)"
     if non_numeric and (codes == _CODE["non_numeric_value"]).any():
         details["non_numeric_examples"] = {t: c for t, c in non_numeric}
 
-    # Duplicates: same tag and time. Keep the last row in file order.
-    cand = np.flatnonzero(codes == 0)
-    if cand.size:
-        order = np.lexsort((cand, times[cand].astype("int64"), tag_codes[cand]))
-        rows = cand[order]
-        same_next = (tag_codes[rows[1:]] == tag_codes[rows[:-1]]) & (times[rows[1:]] == times[rows[:-1]])
-        # A row is dropped when the next row (later in file) has the same key.
+    # One stable sort by (tag, time) of the candidate rows serves both the duplicate check and
+    # the output order. Within a run of equal (tag, time) the last row in file order is kept.
+    rows = np.flatnonzero(codes == 0)
+    if rows.size:
+        rows = rows[_stable_order(tag_codes[rows], times[rows].view(np.int64))]
+        t_sorted = times[rows]
+        g_sorted = tag_codes[rows]
+        same_next = (g_sorted[1:] == g_sorted[:-1]) & (t_sorted[1:] == t_sorted[:-1])
+        del t_sorted, g_sorted
         dropped = np.flatnonzero(same_next)
         if dropped.size:
-            # Compare with the kept (last) row of its run.
             keep_idx = np.flatnonzero(~np.r_[same_next, False])
             run_end = keep_idx[np.searchsorted(keep_idx, dropped)]
             same_val = vals[rows[dropped]] == vals[rows[run_end]]
             codes[rows[dropped[same_val]]] = _CODE["duplicate"]
             codes[rows[dropped[~same_val]]] = _CODE["superseded"]
-
+        del same_next
     if window is not None:
         outside = (codes == 0) & ~_window_mask(times, window)
         codes[outside] = _CODE["outside_window"]
-
+    rows = rows[codes[rows] == 0]
     used = codes == 0
-    u_tags = tag_codes[used]
-    u_times = times[used]
-    order = np.lexsort((u_times.astype("int64"), u_tags))
+    time_range = _time_range(times)
     samples = pd.DataFrame(
         {
-            "time": pd.DatetimeIndex(u_times[order]).tz_localize("UTC"),
-            "signal": pd.Series(tag_names[u_tags[order]], dtype="str") if order.size else pd.Series([], dtype="str"),
-            "value": vals[used][order],
+            "time": pd.DatetimeIndex(times[rows]).tz_localize("UTC"),
+            "signal": _signal_column(tag_codes[rows], tag_names),
+            "value": vals[rows],
         }
     )
+    del rows
     info = _signal_info(raw, columns, tag_codes, tag_names, used, units or {}, location, delim)
     _add_time_examples(details, parsed, location, skip_rows, is_sql)
     ledger = _finish_ledger(
         {"name": name, "domain": domain, "kind": "signals", "location": location},
         codes,
-        times,
+        time_range,
         details,
         items=len(info),
     )
     return SignalData(samples=samples, info=info, ledger=ledger)
+
+
+def _stable_order(keys: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """Stable order by (key, time) [int64 ns], keeping file order within ties.
+
+    Key and time are packed into one int64 when the span allows it (one sort, little memory);
+    otherwise a lexicographic sort.
+    """
+    if keys.size == 0:
+        return np.arange(0)
+    t0 = times.min()
+    span = int(times.max() - t0) + 1
+    n_keys = int(keys.max()) + 1
+    if n_keys * span < 2**62:
+        packed = keys.astype(np.int64) * span + (times - t0)
+        return np.argsort(packed, kind="stable")
+    return np.lexsort((times, keys))
+
+
+def _signal_column(codes: np.ndarray, names: np.ndarray) -> pd.Categorical:
+    """Signal names as a categorical (memory-light; categories = the signals present)."""
+    present = np.unique(codes)
+    remap = np.full(len(names), -1, dtype=np.int64)
+    remap[present] = np.arange(present.size)
+    cats = pd.Index([str(n) for n in names[present]], dtype="str")
+    return pd.Categorical.from_codes(remap[codes], categories=cats)
+
+
+def _encode(values):
+    """Codes and unique labels of a text column: (codes with -1 for missing, uniques as objects).
+
+    Labels are stripped of surrounding blanks; categoricals are used as they are (cheap).
+    """
+    if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+        cats = pd.Index(values.cat.categories.astype(str)).str.strip()
+        merged, uniques = pd.factorize(cats)
+        codes = values.cat.codes.to_numpy(dtype=np.int64)
+        out = np.where(codes >= 0, merged[np.maximum(codes, 0)], -1)
+        return out, np.asarray(uniques, dtype=object)
+    text = values if not isinstance(values, pd.Series) else _arrow_strings(values)
+    enc = pc.dictionary_encode(text)
+    codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return codes, np.asarray(enc.dictionary.to_pylist(), dtype=object)
 
 
 def _quality_text(q) -> str:
@@ -706,7 +812,7 @@ def _parse_wide(
     details["clock_offset_applied_s"] = offset.total_seconds()
     codes = np.zeros(n, dtype=np.int8)
     for reason in ("unparseable_time", "nonexistent_local_time", "ambiguous_local_time"):
-        codes[(codes == 0) & (parsed.reason == reason)] = _CODE[reason]
+        codes[(codes == 0) & parsed.mask(reason)] = _CODE[reason]
 
     values = np.full((n, len(signal_cols)), np.nan)
     cell_codes = np.zeros((n, len(signal_cols)), dtype=np.int8)
@@ -765,7 +871,7 @@ def _parse_wide(
     samples = pd.DataFrame(
         {
             "time": pd.DatetimeIndex(all_t).tz_localize("UTC"),
-            "signal": pd.Series(names[all_s], dtype="str"),
+            "signal": _signal_column(all_s.astype(np.int64), names),
             "value": np.concatenate(frames_v) if frames_v else np.array([]),
         }
     )
@@ -857,7 +963,7 @@ def parse_events(
     details["clock_offset_applied_s"] = offset.total_seconds()
     codes = np.zeros(n, dtype=np.int8)
     for reason in ("unparseable_time", "nonexistent_local_time", "ambiguous_local_time"):
-        codes[(codes == 0) & (parsed.reason == reason)] = _CODE[reason]
+        codes[(codes == 0) & parsed.mask(reason)] = _CODE[reason]
 
     def text(key, default):
         if key not in columns:
@@ -955,19 +1061,28 @@ def parse_events(
 # ---------------------------------------------------------------------------------------
 
 
-def _text_columns(columns: dict, kind: str, layout: str):
-    cols = []
-    for key in ("time", "end", "quality", "state", "source", "kind", "message", "severity", "unit", "description"):
+def _column_kinds(columns: dict, kind: str, layout: str) -> tuple[list, list]:
+    """Which columns to read as plain text and which as labels (categoricals)."""
+    text, labels = [], []
+    for key in ("time", "end", "message"):
         if key in columns:
-            cols.append(columns[key])
+            text.append(columns[key])
+    for key in ("quality", "state", "source", "kind", "severity", "unit", "description"):
+        if key in columns:
+            labels.append(columns[key])
     tag = columns.get("tag")
     if isinstance(tag, (list, tuple)):
-        cols.extend(tag)
+        labels.extend(tag)
     elif tag:
-        cols.append(tag)
+        labels.append(tag)
     if kind == "signals" and layout == "long" and "value" in columns:
-        cols.append(columns["value"])
-    return cols
+        text.append(columns["value"])
+    return text, labels
+
+
+def _kinds_kw(columns, kind, layout) -> dict:
+    text, labels = _column_kinds(columns, kind, layout)
+    return {"text_columns": text, "label_columns": labels}
 
 
 def read_signals(path, *, columns: dict, layout: str = "long", delimiter="auto", encoding="utf-8", skip_rows=0,
@@ -981,18 +1096,19 @@ def read_signals(path, *, columns: dict, layout: str = "long", delimiter="auto",
     """
     raw, details = read_table(
         path, delimiter=delimiter, encoding=encoding, skip_rows=skip_rows,
-        text_columns=_text_columns(columns, "signals", layout),
+        **_kinds_kw(columns, "signals", layout),
     )
     options.setdefault("name", Path(path).name)
     options.setdefault("location", str(path))
-    return parse_signals(raw, columns=columns, layout=layout, details=details, skip_rows=skip_rows, **options)
+    return parse_signals(raw, columns=columns, layout=layout, details=details, skip_rows=skip_rows, _consume=True,
+                         **options)
 
 
 def read_events(path, *, columns: dict, delimiter="auto", encoding="utf-8", skip_rows=0, **options) -> EventData:
     """Read an event export file (CSV, gzipped CSV or Parquet). Options as :func:`parse_events`."""
     raw, details = read_table(
         path, delimiter=delimiter, encoding=encoding, skip_rows=skip_rows,
-        text_columns=_text_columns(columns, "events", "long"),
+        **_kinds_kw(columns, "events", "long"),
     )
     options.setdefault("name", Path(path).name)
     options.setdefault("location", str(path))
@@ -1030,10 +1146,9 @@ def load_source(spec: SourceSpec, *, clock_offset=None, window=None) -> SignalDa
     )
     try:
         if spec.path is not None:
-            text_cols = _text_columns(spec.columns, spec.kind, spec.layout)
             raw, details = read_table(
                 spec.path, delimiter=spec.delimiter, encoding=spec.encoding, skip_rows=spec.skip_rows,
-                text_columns=text_cols,
+                **_kinds_kw(spec.columns, spec.kind, spec.layout),
             )
         else:
             raw, details = query_table(spec.url, spec.query)
@@ -1053,6 +1168,7 @@ def load_source(spec: SourceSpec, *, clock_offset=None, window=None) -> SignalDa
                 decimal=spec.decimal,
                 details=details,
                 skip_rows=spec.skip_rows,
+                _consume=True,
                 **common,
             )
         return parse_events(

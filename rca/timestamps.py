@@ -210,6 +210,10 @@ def parse_instant(value, *, timezone: str = "UTC", name: str = "time") -> pd.Tim
 # ---------------------------------------------------------------------------------------
 
 
+_REASON_CODES = {None: 0, UNPARSEABLE: 1, NONEXISTENT: 2, AMBIGUOUS: 3}
+_REASON_NAMES = np.array([None, UNPARSEABLE, NONEXISTENT, AMBIGUOUS], dtype=object)
+
+
 @dataclass
 class ParsedTimes:
     """UTC times of a column, with the reason each unusable row was rejected.
@@ -218,9 +222,8 @@ class ParsedTimes:
     ----------
     times : numpy.ndarray of datetime64[ns]
         UTC instants (``NaT`` where rejected), one per input row.
-    reason : numpy.ndarray of object
-        ``None`` for usable rows, else one of :data:`UNPARSEABLE`, :data:`NONEXISTENT`,
-        :data:`AMBIGUOUS`.
+    codes : numpy.ndarray of int8
+        0 for usable rows, else the code of the rejection reason (see :attr:`reason`).
     settings : dict
         What was decided: the format used (given, ISO 8601 or inferred), epoch unit, how many
         repeated-hour rows were resolved from row order.
@@ -229,16 +232,22 @@ class ParsedTimes:
     """
 
     times: np.ndarray
-    reason: np.ndarray
+    codes: np.ndarray
     settings: dict = field(default_factory=dict)
     examples: dict = field(default_factory=dict)
 
+    @property
+    def reason(self) -> np.ndarray:
+        """Per row: ``None`` if usable, else :data:`UNPARSEABLE`, :data:`NONEXISTENT` or :data:`AMBIGUOUS`."""
+        return _REASON_NAMES[self.codes]
+
+    def mask(self, reason: str) -> np.ndarray:
+        return self.codes == _REASON_CODES[reason]
+
     def count(self, reason: str) -> int:
-        return int(np.count_nonzero(self.reason == reason))
+        return int(np.count_nonzero(self.mask(reason)))
 
 
-_OFFSET_RE = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)\s*$")
-_ISO_RE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}(?::\d{2}(?::\d{2}(?:[.,]\d+)?)?)?)?")
 _EPOCH_UNITS = ("s", "ms", "us", "ns")
 
 
@@ -258,49 +267,103 @@ def _infer_epoch_unit(values: np.ndarray) -> str:
     )
 
 
-def _parse_text_unique(texts: pd.Index, time_format: str | None, dayfirst_hint=None):
-    """Parse unique strings. Returns (naive_or_utc datetime64 array, is_aware mask, settings)."""
+_ISO_NAIVE_RE = r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?$"
+_OFFSET_RE_ARROW = r"^\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
+_EPOCH_RE = r"^-?\d{9,19}(?:\.\d*)?$"
+
+
+def _arrow_strings(values):
+    """A pyarrow string array of the values (zero-copy for pandas' arrow-backed strings)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        arr = values
+    else:
+        try:
+            arr = pa.array(values, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            arr = pa.array(pd.Series(values).astype("string"), from_pandas=True)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
+        arr = pc.cast(arr, pa.string())
+    return pc.utf8_trim_whitespace(arr)
+
+
+def _strptime_ok(fmt: str) -> bool:
+    # Arrow's strptime has no fractional seconds or zone names; pandas handles those.
+    return all(d not in fmt for d in ("%f", "%z", "%Z", "%p", "%I", "%j", "%U", "%W", "%c", "%x", "%X"))
+
+
+def _parse_text_unique(texts, time_format: str | None):
+    """Parse unique strings (a pyarrow string array).
+
+    Returns (datetime64[ns] array: naive wall time, or UTC where ``aware``; aware mask; settings).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     settings: dict = {}
     n = len(texts)
     out = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     aware = np.zeros(n, dtype=bool)
     if n == 0:
         return out, aware, settings
-    arr = texts.to_numpy(dtype=object)
-    stripped = np.array([s.strip() for s in arr], dtype=object)
     if time_format is not None:
         has_tz_directive = "%z" in time_format or "%Z" in time_format
-        parsed = pd.to_datetime(pd.Series(stripped), format=time_format, errors="coerce", utc=has_tz_directive)
-        if has_tz_directive:
-            out[:] = parsed.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[ns]")
-            aware[:] = parsed.notna().to_numpy()
+        if _strptime_ok(time_format):
+            parsed = pc.strptime(texts, format=time_format, unit="ns", error_is_null=True)
+            out[:] = parsed.to_numpy(zero_copy_only=False).astype("datetime64[ns]")
+            # Arrow normalises impossible dates (31.02. becomes 03.03.); a value that does not
+            # print back to its own text is re-read by pandas, which validates it.
+            back = pc.strftime(parsed, format=time_format)
+            same = pc.fill_null(pc.equal(back, texts), False).to_numpy(zero_copy_only=False)
+            if not same.all():
+                redo = ~same
+                sub = pd.Series(texts.filter(pa.array(redo)).to_pandas())
+                out[redo] = pd.to_datetime(sub, format=time_format, errors="coerce").to_numpy("datetime64[ns]")
         else:
-            out[:] = parsed.to_numpy("datetime64[ns]")
+            parsed = pd.to_datetime(
+                pd.Series(texts.to_pandas()), format=time_format, errors="coerce", utc=has_tz_directive
+            )
+            if has_tz_directive:
+                out[:] = parsed.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy("datetime64[ns]")
+                aware[:] = parsed.notna().to_numpy()
+            else:
+                out[:] = parsed.to_numpy("datetime64[ns]")
         settings["time_format"] = time_format
         return out, aware, settings
 
-    has_offset = np.array([bool(_OFFSET_RE.search(s)) and bool(_ISO_RE.match(s)) for s in stripped])
+    def mask(pattern):
+        return pc.fill_null(pc.match_substring_regex(texts, pattern), False).to_numpy(zero_copy_only=False)
+
+    has_offset = mask(_OFFSET_RE_ARROW)
     if has_offset.any():
-        sub = pd.to_datetime(pd.Series(stripped[has_offset]), format="ISO8601", errors="coerce", utc=True)
+        sub = pd.to_datetime(
+            pd.Series(texts.filter(pa.array(has_offset)).to_pandas()), format="ISO8601", errors="coerce", utc=True
+        )
         out[has_offset] = sub.dt.tz_localize(None).to_numpy("datetime64[ns]")
         aware[has_offset] = sub.notna().to_numpy()
-    naive = ~has_offset
-    if naive.any():
-        sub_text = stripped[naive]
-        iso = np.array([bool(_ISO_RE.match(s)) for s in sub_text])
-        parsed = np.full(sub_text.size, np.datetime64("NaT"), dtype="datetime64[ns]")
-        if iso.any():
-            parsed[iso] = pd.to_datetime(pd.Series(sub_text[iso]), format="ISO8601", errors="coerce").to_numpy(
+    iso = mask(_ISO_NAIVE_RE) & ~has_offset
+    if iso.any():
+        sub = texts.filter(pa.array(iso))
+        try:
+            parsed = pc.cast(sub, pa.timestamp("ns")).to_numpy(zero_copy_only=False).astype("datetime64[ns]")
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            # An impossible date such as 2026-13-45 fails the whole cast; let pandas mark it.
+            parsed = pd.to_datetime(pd.Series(sub.to_pandas()), format="ISO8601", errors="coerce").to_numpy(
                 "datetime64[ns]"
             )
-        if (~iso).any():
-            fmt = _infer_format(sub_text[~iso])
-            if fmt is not None:
-                parsed[~iso] = pd.to_datetime(pd.Series(sub_text[~iso]), format=fmt, errors="coerce").to_numpy(
-                    "datetime64[ns]"
-                )
-                settings["time_format"] = f"{fmt} (inferred)"
-        out[naive] = parsed
+        out[iso] = parsed
+    rest = ~iso & ~has_offset
+    if rest.any():
+        sub_text = np.asarray(texts.filter(pa.array(rest)).to_pandas(), dtype=object)
+        sub_text = np.array(["" if t is None else t for t in sub_text], dtype=object)
+        fmt = _infer_format(sub_text)
+        if fmt is not None:
+            out[rest] = pd.to_datetime(pd.Series(sub_text), format=fmt, errors="coerce").to_numpy("datetime64[ns]")
+            settings["time_format"] = f"{fmt} (inferred)"
     if "time_format" not in settings:
         settings["time_format"] = "ISO 8601"
     return out, aware, settings
@@ -377,7 +440,7 @@ def parse_times(
     n = len(series)
     settings: dict = {"timezone": timezone}
     times = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
-    reason = np.full(n, None, dtype=object)
+    reason = np.zeros(n, dtype=np.int8)
     aware_rows = np.zeros(n, dtype=bool)
 
     dtype = series.dtype
@@ -401,14 +464,28 @@ def parse_times(
         times[ok] = ns[ok].view("datetime64[ns]")
         aware_rows[:] = True
     else:
-        text = series.astype("string")
-        codes, uniques = pd.factorize(text, use_na_sentinel=True)
-        uniques = pd.Index(uniques.astype(str))
-        epoch_text = time_unit is None and len(uniques) > 0 and bool(
-            pd.Series(uniques).str.fullmatch(r"\s*-?\d{9,19}(?:\.\d*)?\s*").mean() > 0.5
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        fast = _fast_text_times(series, time_format, time_unit)
+        if fast is not None:
+            times[:], fast_settings = fast
+            settings.update(fast_settings)
+            unparsed = np.isnat(times)
+            reason[unparsed] = _REASON_CODES[UNPARSEABLE]
+            naive = ~unparsed
+            if naive.any() and timezone != "UTC":
+                _localise(times, reason, naive, timezone, groups, settings, n)
+            return ParsedTimes(times=times, codes=reason, settings=settings, examples=_examples(series, reason))
+        text = _arrow_strings(series)
+        enc = pc.dictionary_encode(text)
+        codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        uniques = enc.dictionary
+        epoch_text = time_unit is None and len(uniques) > 0 and (
+            float(pc.mean(pc.cast(pc.match_substring_regex(uniques, _EPOCH_RE), pa.int8())).as_py() or 0) > 0.5
         )
         if time_unit is not None or epoch_text:
-            nums = pd.to_numeric(pd.Series(uniques), errors="coerce").to_numpy("float64")
+            nums = pd.to_numeric(pd.Series(uniques.to_pandas()), errors="coerce").to_numpy("float64")
             if time_unit is None:
                 time_unit = _infer_epoch_unit(nums)
                 inferred_unit = True
@@ -429,45 +506,105 @@ def parse_times(
         aware_rows[valid] = u_aware[codes[valid]]
 
     unparsed = np.isnat(times)
-    reason[unparsed] = UNPARSEABLE
+    reason[unparsed] = _REASON_CODES[UNPARSEABLE]
 
     # Localise naive values in the source zone.
     naive = ~aware_rows & ~unparsed
     if naive.any() and timezone != "UTC":
         _localise(times, reason, naive, timezone, groups, settings, n)
+    return ParsedTimes(times=times, codes=reason, settings=settings, examples=_examples(series, reason))
+
+
+def _examples(series, reason) -> dict:
     examples = {}
     for why in (UNPARSEABLE, NONEXISTENT, AMBIGUOUS):
-        where = np.flatnonzero(reason == why)[:3]
+        where = np.flatnonzero(reason == _REASON_CODES[why])[:3]
         if where.size:
             examples[why] = [(int(i), "" if pd.isna(series.iloc[i]) else str(series.iloc[i])) for i in where]
-    return ParsedTimes(times=times, reason=reason, settings=settings, examples=examples)
+    return examples
+
+
+def _fast_text_times(series, time_format, time_unit):
+    """Whole-column fast paths for clean exports: one strptime / ISO cast in Arrow.
+
+    Returns (naive datetime64[ns] array, settings) or None when the column needs the
+    general path (offsets, mixed formats, epoch text, inferred formats, unreadable values).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if time_unit is not None:
+        return None
+    try:
+        text = pa.array(series, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)) or len(text) == 0:
+        return None
+    if time_format is not None:
+        if not _strptime_ok(time_format):
+            return None
+        parsed = pc.strptime(text, format=time_format, unit="ns", error_is_null=True)
+        out = parsed.to_numpy(zero_copy_only=False).astype("datetime64[ns]")
+        # Arrow rolls impossible dates over (31.02. becomes 03.03.), so a parsed day 1-3 may be a
+        # rolled-over 29-31; those rows, and rows Arrow could not read, are checked by pandas.
+        day = (out - out.astype("datetime64[M]")).astype("timedelta64[D]").astype(np.int64)
+        suspect = np.isnat(out) | (day <= 2)
+        if suspect.any():
+            idx = np.flatnonzero(suspect)
+            sub_text = text.take(pa.array(idx))
+            back = pc.strftime(parsed.take(pa.array(idx)), format=time_format)
+            ok = pc.fill_null(pc.equal(back, sub_text), False).to_numpy(zero_copy_only=False)
+            same = np.ones(len(text), dtype=bool)
+            same[idx] = ok
+        else:
+            same = None
+        if same is not None and not same.all():
+            redo = ~same
+            if redo.sum() > 0.5 * len(text):
+                return None  # e.g. no zero padding: the general path handles it
+            sub = pd.Series(text.filter(pa.array(redo)).to_pandas()).str.strip()
+            out[redo] = pd.to_datetime(sub, format=time_format, errors="coerce").to_numpy("datetime64[ns]")
+        return out, {"time_format": time_format}
+    if text.null_count:
+        return None
+    try:
+        parsed = pc.cast(text, pa.timestamp("ns"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return parsed.to_numpy(zero_copy_only=False).astype("datetime64[ns]"), {"time_format": "ISO 8601"}
 
 
 def _localise(times, reason, naive, timezone, groups, settings, n):
-    local = times[naive]
-    uniq, inverse = np.unique(local, return_inverse=True)
-    idx = pd.DatetimeIndex(uniq)
-    # Shift-forward localisation marks non-existent times; NaT with ambiguous="NaT" marks repeats.
-    as_dst = idx.tz_localize(timezone, ambiguous=np.ones(len(idx), dtype=bool), nonexistent="NaT")
-    as_std = idx.tz_localize(timezone, ambiguous=np.zeros(len(idx), dtype=bool), nonexistent="NaT")
-    nonexistent_u = as_dst.isna()
-    ambiguous_u = ~nonexistent_u & (as_dst != as_std)
-    dst_utc = as_dst.tz_convert("UTC").tz_localize(None).to_numpy("datetime64[ns]")
-    std_utc = as_std.tz_convert("UTC").tz_localize(None).to_numpy("datetime64[ns]")
+    """Convert naive wall-clock rows to UTC in place (see the module docstring for the rules)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
     rows = np.flatnonzero(naive)
-    times[rows] = dst_utc[inverse]  # correct for every non-ambiguous local time
-    nonexist_rows = rows[nonexistent_u[inverse]]
-    times[nonexist_rows] = np.datetime64("NaT")
-    reason[nonexist_rows] = NONEXISTENT
-
-    amb_mask = ambiguous_u[inverse]
-    if not amb_mask.any():
+    local = pa.array(times[rows], type=pa.timestamp("ns"))
+    # Arrow localises in C++. "earliest" and "latest" agree except in the repeated autumn hour
+    # and in the spring gap; only those few rows need the careful treatment below.
+    early = pc.assume_timezone(local, timezone=timezone, ambiguous="earliest", nonexistent="earliest")
+    late = pc.assume_timezone(local, timezone=timezone, ambiguous="latest", nonexistent="latest")
+    special = pc.not_equal(early, late).to_numpy(zero_copy_only=False)
+    times[rows] = early.cast(pa.int64()).to_numpy(zero_copy_only=False).view("datetime64[ns]")
+    if not special.any():
         return
-    amb_rows = rows[amb_mask]
-    amb_local = local[amb_mask]
-    amb_dst = dst_utc[inverse[amb_mask]]
-    amb_std = std_utc[inverse[amb_mask]]
+    sub = rows[special]
+    sub_local = np.asarray(local.filter(pa.array(special)).to_numpy(zero_copy_only=False), dtype="datetime64[ns]")
+    idx = pd.DatetimeIndex(sub_local)
+    as_dst = idx.tz_localize(timezone, ambiguous=np.ones(len(idx), dtype=bool), nonexistent="NaT")
+    as_std = idx.tz_localize(timezone, ambiguous=np.zeros(len(idx), dtype=bool), nonexistent="NaT")
+    nonexistent = as_dst.isna()
+    times[sub[nonexistent]] = np.datetime64("NaT")
+    reason[sub[nonexistent]] = _REASON_CODES[NONEXISTENT]
+    amb = ~nonexistent & (as_dst != as_std)
+    if not amb.any():
+        return
+    amb_rows = sub[amb]
+    amb_local = sub_local[amb]
+    amb_dst = as_dst[amb].tz_convert("UTC").tz_localize(None).to_numpy("datetime64[ns]")
+    amb_std = as_std[amb].tz_convert("UTC").tz_localize(None).to_numpy("datetime64[ns]")
     # One repeated hour per calendar day: group by series key and local date, so data
     # spanning several autumn transitions resolves each one on its own.
     day = amb_local.astype("datetime64[D]").astype("int64")
@@ -494,7 +631,7 @@ def _localise(times, reason, naive, timezone, groups, settings, n):
             resolved += chunk.size
         else:
             times[amb_rows[chunk]] = np.datetime64("NaT")
-            reason[amb_rows[chunk]] = AMBIGUOUS
+            reason[amb_rows[chunk]] = _REASON_CODES[AMBIGUOUS]
             unresolved += chunk.size
     settings["repeated_hour_rows_resolved_by_order"] = int(resolved)
     settings["repeated_hour_rows_unresolved"] = int(unresolved)

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rca.align import activity_times, align, choose_grid, estimate_clock_offset, estimate_max_gap
+from rca.alignment import activity_times, align, choose_grid, estimate_clock_offset, estimate_max_gap
 from rca.errors import ParameterError
 
 T0 = pd.Timestamp("2026-03-04 10:00", tz="UTC")

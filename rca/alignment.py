@@ -64,11 +64,18 @@ def _check_samples(samples: pd.DataFrame, name="samples"):
 
 def _groups(samples: pd.DataFrame):
     """Yield (signal, times_ns, values) per signal, times sorted."""
-    codes, names = pd.factorize(samples["signal"], sort=False)
+    sig = samples["signal"]
+    if isinstance(sig.dtype, pd.CategoricalDtype):
+        codes, names = sig.cat.codes.to_numpy(dtype=np.int64), np.asarray(sig.cat.categories, dtype=object)
+    else:
+        codes, names = pd.factorize(sig, sort=False)
     t = samples["time"].dt.tz_convert("UTC").to_numpy("datetime64[ns]").astype("int64")
     v = samples["value"].to_numpy(dtype="float64")
-    order = np.lexsort((t, codes))
-    codes, t, v = codes[order], t[order], v[order]
+    # Readers deliver samples sorted by signal then time; sort only when they are not.
+    dc = np.diff(codes)
+    if not (np.all(dc >= 0) and np.all((dc != 0) | (np.diff(t) >= 0))):
+        order = np.lexsort((t, codes))
+        codes, t, v = codes[order], t[order], v[order]
     bounds = np.flatnonzero(np.diff(codes)) + 1
     starts = np.r_[0, bounds]
     ends = np.r_[bounds, len(codes)]
@@ -91,7 +98,8 @@ def estimate_max_gap(times_ns: np.ndarray, *, fallback: pd.Timedelta | None = No
     fallback : pandas.Timedelta, optional
         Used when there are fewer than 5 samples to learn from.
     """
-    d = np.diff(np.unique(times_ns))
+    d = np.diff(times_ns)
+    d = d[d > 0]
     if d.size < 4:
         if fallback is not None:
             return fallback
@@ -165,7 +173,8 @@ def choose_grid(samples: pd.DataFrame, *, grid="auto", source_of=None, start=Non
     max_samples = 1
     for name, times, _ in _groups(samples):
         max_samples = max(max_samples, times.size)
-        d = np.diff(np.unique(times))
+        d = np.diff(times)
+        d = d[d > 0]
         if d.size:
             medians[name] = float(np.median(d))
     if grid == "auto":
