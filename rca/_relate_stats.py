@@ -29,7 +29,6 @@ class ARFit:
     order: int
     coef: np.ndarray
     intercept: float
-    n_obs: int
 
 
 def lag_windows(x: np.ndarray, order: int) -> np.ndarray:
@@ -37,8 +36,8 @@ def lag_windows(x: np.ndarray, order: int) -> np.ndarray:
     return sliding_window_view(x, order + 1)[:, ::-1]
 
 
-def select_ar_order(x: np.ndarray, max_order: int, *, criterion: str = "bic") -> int:
-    """AR order in ``0..max_order`` minimising BIC (or AIC) on a common sample.
+def select_ar_order(x: np.ndarray, max_order: int) -> int:
+    """AR order in ``0..max_order`` minimising BIC on a common sample.
 
     Same procedure as :func:`statsmodels.tsa.ar_model.ar_select_order` with a
     constant (all orders are fitted on the rows where ``max_order`` lags exist,
@@ -46,16 +45,14 @@ def select_ar_order(x: np.ndarray, max_order: int, *, criterion: str = "bic") ->
     using only rows whose lags are all valid. ``max_order`` is lowered until
     there are :data:`ROWS_PER_PARAMETER` rows per parameter.
     """
-    return int(select_ar_orders(np.atleast_2d(x), max_order, criterion=criterion)[0])
+    return int(select_ar_orders(np.atleast_2d(x), max_order)[0])
 
 
 def _complete_rows(x: np.ndarray, order: int) -> int:
     return int(np.isfinite(lag_windows(x, order)).all(axis=1).sum())
 
 
-def select_ar_orders(
-    rows: np.ndarray, max_order: int, *, criterion: str = "bic", chunk: int = 32
-) -> np.ndarray:
+def select_ar_orders(rows: np.ndarray, max_order: int, *, chunk: int = 32) -> np.ndarray:
     """:func:`select_ar_order` for every row of ``rows`` (shape ``(m, n)``), batched.
 
     The Gram matrices of all rows are formed at once (rows with a missing lag
@@ -67,11 +64,10 @@ def select_ar_orders(
     caps = np.full(m, max_order)
     gappy = ~np.isfinite(rows).all(axis=1)
     for i in range(m):
-        def enough(cap: int) -> bool:
-            complete = _complete_rows(rows[i], cap) if gappy[i] else n - cap
-            return complete >= ROWS_PER_PARAMETER * (cap + 1)
-
-        while caps[i] > 0 and not enough(caps[i]):
+        while caps[i] > 0:
+            complete = _complete_rows(rows[i], caps[i]) if gappy[i] else n - caps[i]
+            if complete >= ROWS_PER_PARAMETER * (caps[i] + 1):
+                break
             caps[i] -= 1
     for cap in np.unique(caps):
         if cap == 0:
@@ -79,11 +75,11 @@ def select_ar_orders(
         members = np.flatnonzero(caps == cap)
         for first in range(0, len(members), chunk):
             idx = members[first : first + chunk]
-            orders[idx] = _select_batch(rows[idx], int(cap), criterion)
+            orders[idx] = _select_batch(rows[idx], int(cap))
     return orders
 
 
-def _select_batch(rows: np.ndarray, max_order: int, criterion: str) -> np.ndarray:
+def _select_batch(rows: np.ndarray, max_order: int) -> np.ndarray:
     mean = np.nanmean(rows, axis=1, keepdims=True)
     w = sliding_window_view(rows - mean, max_order + 1, axis=1)[:, :, ::-1]
     valid = np.isfinite(w).all(axis=2)
@@ -95,7 +91,7 @@ def _select_batch(rows: np.ndarray, max_order: int, criterion: str) -> np.ndarra
     cross = (design_t @ target[..., None])[..., 0]
     total = (target * target).sum(axis=1)
     n_obs = valid.sum(axis=1)
-    penalty = np.log(n_obs) if criterion == "bic" else np.full(len(rows), 2.0)
+    penalty = np.log(n_obs)
     best = np.full(len(rows), np.inf)
     orders = np.zeros(len(rows), dtype=int)
     for p in range(max_order + 1):
@@ -121,14 +117,14 @@ def fit_ar(x: np.ndarray, order: int) -> ARFit:
     valid = np.isfinite(x)
     mu = x[valid].mean()
     if order == 0:
-        return ARFit(0, np.zeros(0), float(mu), int(valid.sum()))
+        return ARFit(0, np.zeros(0), float(mu))
     w = lag_windows(x - mu, order)
     rows = w[np.isfinite(w).all(axis=1)]
     design = np.column_stack([np.ones(len(rows)), rows[:, 1:]])
     beta = np.linalg.lstsq(design, rows[:, 0], rcond=None)[0]
     coef = beta[1:]
     intercept = beta[0] + mu * (1.0 - coef.sum())
-    return ARFit(order, coef, float(intercept), len(rows))
+    return ARFit(order, coef, float(intercept))
 
 
 def ar_filter(y: np.ndarray, coef: np.ndarray, intercept: float = 0.0) -> np.ndarray:
@@ -174,10 +170,9 @@ class _Side:
     block: np.ndarray
     nfft: int
 
-    def autocorrelation(self, max_lag: int, rows: np.ndarray | None = None) -> np.ndarray:
+    def autocorrelation(self, max_lag: int) -> np.ndarray:
         """Autocorrelation at lags 1..max_lag, gaps counted as zeros."""
-        spectrum = self.spectrum if rows is None else self.spectrum[rows]
-        power = (spectrum * np.conj(spectrum)).real
+        power = (self.spectrum * np.conj(self.spectrum)).real
         acov = _fft.irfft(power, self.nfft, axis=-1)[:, : max_lag + 1]
         return acov[:, 1:] / np.maximum(acov[:, :1], np.finfo(float).tiny)
 
@@ -309,11 +304,9 @@ class Prewhitened:
     correlated with many targets is fitted and transformed once.
     """
 
-    order: np.ndarray  # (m,), -1 where the signal is not used
     coef: list  # AR coefficients per signal (None where not used)
     side: _Side
     acf: np.ndarray  # (m, bartlett lag)
-    max_lag: int
 
 
 def prewhiten(values: np.ndarray, order: np.ndarray, *, max_lag: int) -> Prewhitened:
@@ -326,13 +319,7 @@ def prewhiten(values: np.ndarray, order: np.ndarray, *, max_lag: int) -> Prewhit
         residuals[i] = ar_filter(values[i], fit.coef, fit.intercept)
         coef[i] = fit.coef
     side = _side(residuals, _nfft(n, max_lag))
-    return Prewhitened(
-        order=np.asarray(order),
-        coef=coef,
-        side=side,
-        acf=side.autocorrelation(bartlett_window(n)),
-        max_lag=max_lag,
-    )
+    return Prewhitened(coef=coef, side=side, acf=side.autocorrelation(bartlett_window(n)))
 
 
 def correlate_prewhitened(
@@ -347,7 +334,9 @@ def correlate_prewhitened(
     # standardise once; a correlation does not depend on the target's scale
     valid = np.isfinite(target)
     y = (target - target[valid].mean()) / max(target[valid].std(), np.finfo(float).tiny)
-    filtered = _side(np.stack([ar_filter(y, pw.coef[i]) for i in rows]), pw.side.nfft, scale=False)
+    filtered = _side(
+        np.stack([ar_filter(y, pw.coef[i]) for i in rows]), pw.side.nfft, scale=False
+    )
     r, count = _xcorr_sides(pw.side, filtered, lags, left_rows=rows)
     factor = bartlett_factor(pw.acf[rows], filtered.autocorrelation(pw.acf.shape[1]))
     return r, count, count / factor[:, None]
@@ -383,5 +372,5 @@ def sidak(p: np.ndarray, m: np.ndarray | int) -> np.ndarray:
 
 
 def bartlett_window(n: int) -> int:
-    """Truncation lag of Bartlett's sum: ``min(n / 4, 10 log10 n)``, as R's ``ccf``."""
+    """Truncation lag of Bartlett's sum: ``min(n / 4, 10 log10 n)`` (R's ``ccf`` default)."""
     return int(max(1, min(n // 4, np.floor(10 * np.log10(max(n, 2))))))

@@ -257,13 +257,16 @@ def _best_lags(prof: _Profiles, direction: str, alpha: float) -> pd.DataFrame:
     )
 
 
-def _corr_settings(prof: _Profiles, ar_order: object, **extra: object) -> dict:
+def _corr_settings(
+    prof: _Profiles, ar_order: object, max_lag_auto: bool, **extra: object
+) -> dict:
+    """What the correlation functions chose, for ``attrs["settings"]``."""
     return dict(
         target=prof.target,
         step=prof.step,
         max_lag=prof.step * prof.max_lag,
         max_lag_chosen="auto (a tenth of the common span, at least 10 steps)"
-        if extra.pop("max_lag_auto")
+        if max_lag_auto
         else "given",
         n_samples=prof.n_samples,
         ar_order="auto (BIC, 0..%d, per signal)" % _stats.AUTO_MAX_AR_ORDER
