@@ -222,6 +222,9 @@ def noise_profile(y: np.ndarray, crosses_gap: np.ndarray, *, spikes: bool = Fals
     if spikes:
         y, count = remove_spikes(y, sigma)
     bs, vs = block_variances(y)
+    limit = 1
+    while 2 * limit * 2 < y.size and y.size // (limit * 2) >= MIN_BLOCKS:
+        limit *= 2
     i = int(np.argmax(vs))
     lr = float(vs[i])
     var = sigma * sigma
@@ -232,6 +235,7 @@ def noise_profile(y: np.ndarray, crosses_gap: np.ndarray, *, spikes: bool = Fals
         "resolution": q,
         "inflation": float(inflation),
         "block": int(bs[i]),
+        "truncated": bool(bs[-1] < limit),
         "long_run_sd": float(math.sqrt(var * inflation)),
         "clean": y,
         "spikes": count,
@@ -605,7 +609,13 @@ def analyse_signal(x: np.ndarray, *, model: str, penalty: float | None, min_size
         d = d[keep]
         vpos = np.arange(2, n)[keep]
         if d.size >= 2 * min_size:
-            v = np.abs(d)
+            # Log scale: a change of the noise by a factor k is a shift of ln k whatever
+            # the level of the noise, and the spread of ln|d| is the same in quiet and
+            # in noisy stretches (a global noise scale would be wrong on either side of
+            # a change of orders of magnitude). eps keeps exact zeros (held values)
+            # finite: the signal's resolution.
+            eps = max(prof["resolution"], 1e-12 * max(float(np.max(np.abs(d))), 1e-300))
+            v = np.log(np.abs(d) + eps)
             vprof = noise_profile(v, np.zeros(v.size - 1, dtype=bool), spikes=True)
             if vprof["noise"] > 0:
                 v = vprof["clean"]
@@ -617,8 +627,7 @@ def analyse_signal(x: np.ndarray, *, model: str, penalty: float | None, min_size
                     b = np.concatenate(([0], vres["cps"], [v.size]))
                     c = np.concatenate(([0.0], np.cumsum(v)))
                     seg_mean = (c[b[1:]] - c[b[:-1]]) / np.diff(b)
-                    ratios = np.maximum(seg_mean / mv, _RATIO_FLOOR) if mv > 0 else \
-                        np.ones(b.size - 1)
+                    ratios = np.maximum(np.exp(seg_mean - mv), _RATIO_FLOOR)
                     ratio_cps = vpos[vres["cps"]]
                     vres["x_cps"] = ratio_cps
                     vres["x_lo"] = vpos[vres["lo"]]
@@ -633,6 +642,24 @@ def analyse_signal(x: np.ndarray, *, model: str, penalty: float | None, min_size
         w = 1.0 / lr_var
     res = segment(y, w, model="normal", penalty=beta,
                   min_size=min_size, max_changes=max_changes)
+    if res["cps"].size and prof["truncated"]:
+        # The block scan stopped early at a jump (steps), so correlation longer than
+        # the last block length was not measured. Measure again on the residuals of
+        # the steps just found; keep the larger long-run variance (this can only
+        # remove changes) and segment again.
+        before, after = _segment_means(y, res["cps"])
+        level = np.repeat(np.concatenate((before, after[-1:])),
+                          np.diff(np.concatenate(([0], res["cps"], [n]))))
+        _, vs = block_variances(y - level)
+        lr2 = float(vs.max())
+        if lr2 > lr_var * 1.05:
+            w = w * (lr_var / lr2)
+            lr_var = lr2
+            info["long_run_sd"] = math.sqrt(lr_var)
+            info["inflation"] = lr_var / prof["noise"] ** 2
+            info["long_run_basis"] = "residuals of a first segmentation"
+            res = segment(y, w, model="normal", penalty=beta, min_size=min_size,
+                          max_changes=max_changes)
     return _describe(y, res, vres, (ratio_cps, ratios, prof["noise"]), changes, info), info
 
 
