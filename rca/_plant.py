@@ -330,6 +330,8 @@ def build_plant(rng, n_signals):
     mp["wT"], mp["wP"], mp["wF"] = u(2.0, 4.0), mp["P0"] * u(0.05, 0.09), mp["F0"] * u(0.08, 0.14)
     mp["dQ"], mp["tauQ"] = int(rng.integers(60, 300)), u(40, 200)
     mp["qP"] = int(rng.choice([30, 45, 60, 90, 120]))
+    mp["Qspan"] = u(25, 45)  # [%] the quality measure saturates at Q0 + Qspan
+    mp["backlog_tau"] = u(120, 480)  # [s] how fast the gateway backlog builds up and drains
     mp["noise"] = {
         "pF": 0.002 * mp["F0"], "mF": 0.004 * mp["F0"],
         "pT": 0.02, "mT": 0.08,
@@ -339,6 +341,8 @@ def build_plant(rng, n_signals):
     }
     plant.main = mp
     plant.remote = str(rng.choice(["flow", "press"]))
+    loop_time = mp["tau1"] + mp["th1"] if plant.remote == "flow" else mp["tau3"] + mp["th3"]
+    mp["backlog_ms"] = u(1.0, 2.5) * loop_time * 1000.0  # [ms] latency of a fully overloaded gateway
 
     nz = mp["noise"]
     a = area
@@ -639,9 +643,12 @@ def gateway_path(plant, it, rng_lat, rng_u):
     f_mem = 1.0 + np.maximum(mem - 85.0, 0.0) ** 2 / 3.0
     f_link = (1.0 - 0.25) / (1.0 - np.minimum(util, 99.5) / 100.0)
     f_link = np.maximum(f_link, 1.0)
-    lat = base * rng_lat["jit"] * f_cpu * f_mem * f_link + it.pop("_extra_latency")
-    loss = it.pop("_extra_loss") + np.maximum(cpu - 96.0, 0) * 3.0 + np.maximum(util - 95.0, 0) * 5.0
-    loss += np.maximum(mem - 96.0, 0) * 4.0
+    # overload: demand above capacity queues up; latency follows the backlog (leaky integral)
+    over = (np.clip((cpu - 94.0) / 6.0, 0, 1) + np.clip((mem - 94.0) / 5.0, 0, 1)
+            + np.clip((util - 95.0) / 4.5, 0, 1))
+    backlog = lag(over, plant.main["backlog_tau"]) * plant.main["backlog_ms"]
+    lat = (base * f_cpu * f_mem * f_link + backlog) * rng_lat["jit"] + it.pop("_extra_latency")
+    loss = it.pop("_extra_loss") + 20.0 * np.clip(over, 0, 1)
     loss = np.clip(loss, 0, 100)
     blackout = it.pop("_blackout")
     lat = np.where(blackout, np.maximum(lat, 5000.0), lat)
@@ -726,8 +733,8 @@ class Planner:
                                 u(300, 2400), target=p.remote)
         raise ValueError(cause)
 
-    def distractors(self, onset, count, cause):
-        """Unrelated changes within ~30 min of the root onset."""
+    def distractors(self, onset, count, root):
+        """Unrelated changes within ~30 min of the root onset (never on the root itself)."""
         p, rng, n = self.plant, self.rng, self.n
         loops = [s for s in p.units if s["kind"] == "loop"]
         meas = [s for s in p.units if s["kind"] == "meas"]
@@ -741,8 +748,10 @@ class Planner:
         kinds.append("it_change_record")
         if server_metrics:
             kinds += ["it_metric_jump", "it_metric_ramp"]
-        out, used = [], set()
-        for i in range(count):
+        out, used = [], {root.name}
+        for i in range(count * 4):
+            if len(out) == count:
+                break
             # guarantee variety: first pick covers OT, second IT, the rest random
             k = kinds[i] if i < 1 and loops else str(rng.choice(kinds))
             if i == 1:
@@ -751,20 +760,20 @@ class Planner:
             if k == "ot_sp_step":
                 spec = loops[int(rng.integers(len(loops)))]
                 name = spec["names"][0]
-                mag = _loguniform(rng, 6, 120) * spec["noise"] * (1 if rng.random() < 0.5 else -1)
+                mag = _loguniform(rng, 10, 120) * spec["noise"] * (1 if rng.random() < 0.5 else -1)
                 mag = float(np.clip(mag, -0.25 * spec["level"], 0.25 * spec["level"]))
                 d = Perturbation("sp_step", name, "signal", "OT", t, mag, target=spec["block"],
                                  extra={"block": spec["block"], "operator": str(rng.choice(OPERATORS))})
             elif k in ("ot_meas_step", "ot_meas_ramp"):
                 spec = meas[int(rng.integers(len(meas)))]
                 name = spec["names"][0]
-                mag = _loguniform(rng, 6, 150) * spec["noise"] * (1 if rng.random() < 0.5 else -1)
+                mag = _loguniform(rng, 12, 150) * spec["noise"] * (1 if rng.random() < 0.5 else -1)
                 mag = float(np.clip(mag, -0.3 * spec["level"], 0.3 * spec["level"]))
                 shape = "step" if k == "ot_meas_step" else "ramp"
                 d = Perturbation("meas_change", name, "signal", "OT", t, mag, shape,
-                                 float(rng.uniform(120, 2400)), target=name)
+                                 float(rng.uniform(120, 1200)), target=name)
             elif k == "it_change_record":
-                pool = [h for h in list(p.other_net) + servers + [p.path_devices[1]]]
+                pool = [h for h in list(p.other_net) + servers + [p.path_devices[1]] if h != root.name]
                 host = str(rng.choice(pool))
                 kind = "network" if host in p.other_net or host in p.path_devices else "server"
                 d = Perturbation("change_record", host, "event", "IT", t, 0.0, target=host,
@@ -781,7 +790,7 @@ class Planner:
                     mag = _loguniform(rng, 20, 200)
                 shape = "step" if k == "it_metric_jump" else "ramp"
                 d = Perturbation("metric_change", name, "signal", "IT", t, float(mag), shape,
-                                 float(rng.uniform(120, 1800)), target=name,
+                                 float(rng.uniform(120, 1200)), target=name,
                                  extra={"hold": float(rng.uniform(600, 5400))})
             if d.name in used:
                 continue
@@ -827,6 +836,25 @@ class Planner:
                 continue
             items.append(Perturbation("gw_blackout", p.gateway, "event", "IT", t, 0.0,
                                       duration=float(rng.uniform(8, 45))))
+        # standard change records and patching far from the incident
+        servers = [h for h, hd in p.hosts.items() if hd["kind"] == "server"]
+        pool = servers + list(p.other_net) + list(p.path_devices)
+        for _ in range(int(rng.integers(1, 4) * max(1, n // 14400))):
+            t = free_time()
+            if t is None:
+                continue
+            host = str(rng.choice(pool))
+            kind = "network" if host in p.other_net or host in p.path_devices else "server"
+            items.append(Perturbation("change_record", host, "event", "IT", t, 0.0, target=host,
+                                      extra={"title": str(rng.choice(CHANGE_TITLES[kind])),
+                                             "number": self.change_number(), "admin": str(rng.choice(ADMINS)),
+                                             "planned_lead": rng.uniform(0, 1800), "window": rng.uniform(1800, 7200)}))
+        for host in rng.choice(servers, size=min(len(servers), int(rng.integers(0, 3))), replace=False):
+            t = free_time()
+            if t is None:
+                continue
+            items.append(Perturbation("patch", str(host), "event", "IT", t, 0.0, duration=float(rng.uniform(120, 600)),
+                                      extra={"kb": f"KB50{int(rng.integers(30000, 49999))}"}))
         # backups and batch jobs, scheduled in local time
         for h, hd in p.hosts.items():
             for m, name in hd["metrics"].items():
@@ -997,7 +1025,7 @@ class Simulator:
         TB = lag(TBin, mp["tauB"]) + self.pTB
         dev = (((TB - mp["TB0"]) / mp["wT"]) ** 2 + ((res["P"] - mp["P0"]) / mp["wP"]) ** 2
                + ((res["F"] - mp["F0"]) / mp["wF"]) ** 2)
-        Qi = mp["Q0"] + mp["A"] * dev
+        Qi = mp["Q0"] + mp["Qspan"] * (1.0 - np.exp(-mp["A"] * dev / mp["Qspan"]))
         Q = lag(delay(Qi, mp["dQ"]), mp["tauQ"]) + self.mn["Q"] * mp["noise"]["Q"]
         # analyser: sample and hold
         idx = (np.arange(self.m) // mp["qP"]) * mp["qP"]
@@ -1150,7 +1178,7 @@ def make_events(plant, rng, sig, aux, perts, root, n, onset, noticed, target_row
         for i in np.flatnonzero(np.diff(h) < -12) + 1:
             for hmi in p.hmis:
                 logon_times.append((int(i + rng.uniform(-600, 900)), hmi))
-    for _ in range(int(rng.integers(4, 12) * n / 28800)):
+    for _ in range(int(rng.integers(15, 40) * n / 28800)):
         logon_times.append((int(rng.uniform(0, n)), str(rng.choice(p.hmis))))
     for t, hmi in logon_times:
         if not 0 <= t < n:
@@ -1211,6 +1239,14 @@ def make_events(plant, rng, sig, aux, perts, root, n, onset, noticed, target_row
                 ev.add(q.t + q.duration, "it", q.name, "backup",
                        f"Backup job '{q.extra['job']}' completed successfully ({rng.uniform(2, 400):.1f} GB)",
                        severity="info", role="routine")
+        elif q.kind == "patch":
+            kb = q.extra["kb"]
+            ev.add(q.t - rng.uniform(300, 1200), "it", q.name, "patch", f"Installing update {kb} (Security Update)",
+                   severity="info", role="routine")
+            ev.add(q.t, "it", q.name, "restart", f"The system is restarting to complete update {kb}",
+                   severity="warning", role="routine")
+            ev.add(q.t + q.duration, "it", q.name, "service", "Monitoring agent started", severity="info",
+                   role="routine")
         elif q.kind == "batch":
             ev.add(q.t, "it", q.name, "job", f"Scheduled task '{q.extra['job']}' started", end=q.t + q.duration,
                    severity="info", role="routine")
@@ -1303,7 +1339,7 @@ _SYSLOG = [
     ("av", "Antivirus definitions updated to version 1.{a}{b}.{c}", "info", "srv"),
     ("dhcp", "DHCPACK on 10.{a}.{b}.{c} to 00:1b:{a:02x}:{b:02x}:{c:02x}:10", "info", "net"),
     ("task", "Scheduled task '\\Microsoft\\Windows\\UpdateOrchestrator\\Schedule Scan' completed", "info", "srv"),
-    ("link", "%LINK-3-UPDOWN: Interface Gi1/0/{a}, changed state to up", "notice", "net"),
+    ("link", "%LINK-3-UPDOWN: Interface Gi1/0/{q}, changed state to up", "notice", "net"),
     ("auth", "Kerberos ticket granted for svc_opc@CORP", "info", "srv"),
 ]
 
@@ -1322,5 +1358,5 @@ def _syslog(ev, p, rng, n, rows):
         kind, tmpl, sev, where = _SYSLOG[kinds[i]]
         pool = fws if where == "fw" else (net if where == "net" else servers)
         src = pool[int((a[i] * 7 + b[i]) % len(pool))]
-        msg = tmpl.format(a=int(a[i]), b=int(b[i]), c=int(c[i]), p=int(ports[i]), o=f"{offs[i]:.1f}")
+        msg = tmpl.format(a=int(a[i]), b=int(b[i]), c=int(c[i]), p=int(ports[i]), o=f"{offs[i]:.1f}", q=int(c[i]) % 48 + 1)
         ev.add(times[i], "it", src, kind, msg, severity=sev, role="noise")

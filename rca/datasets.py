@@ -118,7 +118,9 @@ class IncidentTruth:
         time (zero for the NTP-synchronised IT sources).
     distractors : tuple of str
         Names (signals or event sources) of unrelated things that change within about 30 min of
-        the onset. They do not affect the symptom.
+        the onset: the deliberate distractors first, then routine activity that happened to
+        start in that window (a setpoint trim elsewhere, a backup, a batch job). They do not
+        affect the symptom.
     aliases : tuple of str
         Other names of the same physical root in the data (e.g. the alarm & event block of an
         SP or PV tag). Empty when there is none.
@@ -376,7 +378,7 @@ def make_incident(
     planner = _plant.Planner(plant, r_plan, n, hours_local)
     onset = int(r_plan.uniform(0.40, 0.62) * n)
     root = planner.root(cause, onset)
-    dis = planner.distractors(onset, int(r_plan.integers(3, 7)), cause) if distractors else []
+    dis = planner.distractors(onset, int(r_plan.integers(3, 7)), root) if distractors else []
     routine = planner.routine(onset, (onset, onset + 5400))
     others = routine + dis
 
@@ -425,7 +427,8 @@ def make_incident(
     exports[sty["hist"]["file"]] = hist
     ae, ainfo = _exports.ae_frame(events, t0, off, tz, style, r_export, n_dups=ae_dups)
     exports[sty["ae"]["file"]] = ae
-    itm, minfo = _exports.it_metric_frame(plant, fa, r_export, n, style, t0, reboots=[])
+    reboots = [(q.name, q.t, q.t + int(q.duration)) for q in perts if q.kind == "patch"]
+    itm, minfo = _exports.it_metric_frame(plant, fa, r_export, n, style, t0, reboots=reboots)
     exports[sty["itm"]["file"]] = itm
     ite, einfo = _exports.it_event_frames(events, t0, style, r_export, n_dups=it_dups)
     exports.update(ite)
@@ -440,7 +443,7 @@ def make_incident(
         cause=cause, mechanism=_MECHANISMS[root.kind], root_cause=root.name, root_cause_type=root.name_type,
         root_cause_domain=root.domain, onset=ts(root.t), symptom=qname, symptom_onset=ts(chain_on[-1]),
         noticed=ts(noticed), chain=tuple(chain), chain_onsets=tuple(ts(x) for x in chain_on),
-        clock_offsets=clock_offsets, distractors=tuple(d.name for d in dis),
+        clock_offsets=clock_offsets, distractors=_distractor_names(dis, routine, onset, chain),
         aliases=tuple(_aliases(plant, root)),
     )
     settings = {"cause": cause, "seed": seed if isinstance(seed, (int, np.integer)) else "Generator",
@@ -534,6 +537,24 @@ def _chain_onsets(plant, chain, root, fa, cf, onset):
         if out[j] is None:
             out[j] = out[j - 1]
     return out
+
+
+def _distractor_names(dis, routine, onset, chain):
+    """Deliberate distractors, then routine changes that happen to start within 30 min of the
+    onset (a setpoint trim elsewhere, a backup's disk IO, a batch job's CPU)."""
+    names = [d.name for d in dis]
+    for q in routine:
+        if abs(q.t - onset) > 1800:
+            continue
+        if q.kind in ("sp_step", "meas_change", "metric_change"):
+            names.append(q.name)
+        elif q.kind in ("backup", "batch"):
+            names.append(q.target)
+    out = []
+    for name in names:
+        if name not in chain and name not in out:
+            out.append(name)
+    return tuple(out)
 
 
 def _aliases(plant, root):
@@ -679,9 +700,9 @@ def _readme(plant, inc, events, fa, t_alarm, style, names) -> str:
         "## What the teams know",
         "",
         f"- Operations: in the four hours before the ticket the journal holds {n_alarms} alarm activations (many of "
-        f"them known nuisance alarms) and {n_sp} operator actions; the operators say they only made their usual "
+        f"them known nuisance alarms) and {n_sp} operator action(s); the operators say they only made their usual "
         "adjustments.",
-        f"- IT: {n_chg} change records were implemented in the same four hours, none of them planned on the line "
+        f"- IT: {n_chg} change record(s) were implemented in the same four hours, none of them planned on the line "
         f"itself; monitoring raised {n_alerts} alerts. The line's OPC gateway ({plant.gateway}) carries data between "
         "the line PLCs and the DCS.",
         "- Clocks: IT systems run on UTC via NTP. The DCS (historian and alarm journal) is not time-synchronised; "
@@ -716,7 +737,8 @@ def _readme(plant, inc, events, fa, t_alarm, style, names) -> str:
         "- Causal chain (first response, UTC): " + " -> ".join(
             f"`{c}` ({_iso(t)[11:19]})" for c, t in zip(truth.chain, truth.chain_onsets)) + ".",
         f"- Symptom first responded at {_iso(truth.symptom_onset)}; noticed at {_iso(truth.noticed)}.",
-        f"- DCS clock offset: {_duration_text(off)} ahead of true time (historian and alarm journal).",
+        f"- DCS clock (historian and alarm journal): {_duration_text(abs(off))} "
+        f"{'ahead of' if off >= pd.Timedelta(0) else 'behind'} true time (clock_offset = {_duration_text(off)}).",
         "- Distractors (unrelated changes near the onset): "
         + (", ".join(f"`{d}`" for d in truth.distractors) if truth.distractors else "none") + ".",
         "",
@@ -795,8 +817,10 @@ def read_truth(path) -> IncidentTruth:
 
 
 SAMPLE_INCIDENTS = {
-    "line3_scrap_spike": {"cause": "it_change", "seed": 0, "style": "eu_semicolon"},
-    "dryer_moisture_setpoint": {"cause": "setpoint_change", "seed": 0, "style": "us_pi"},
+    "line3_scrap_spike": {"cause": "it_change", "seed": 25, "style": "eu_semicolon"},
+    "dry1_moisture_excursion": {"cause": "setpoint_change", "seed": 207, "style": "us_pi"},
+    "rx1_scrap_spike": {"cause": "ot_fault", "seed": 3, "style": "iso_opc"},
+    "c14_solvent_excursion": {"cause": "it_saturation", "seed": 2, "style": "eu_semicolon"},
 }
 """The bundled ``sample_data`` folders: ``{folder: make_incident keyword arguments}``."""
 
