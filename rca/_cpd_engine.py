@@ -512,6 +512,7 @@ def segment(y: np.ndarray, w: np.ndarray, *, model: str, penalty: float, min_siz
 
 KIND_MEAN, KIND_VARIANCE, KIND_BOTH = "mean", "variance", "mean+variance"
 _RATIO_FLOOR = 0.05  # a variance segment is never taken as quieter than 5 % of the signal's
+LOG_ABS_NORMAL_SD = math.pi / math.sqrt(8.0)  # sd of ln|Z|, Z standard normal
 
 
 def default_penalty(n: int) -> float:
@@ -619,7 +620,11 @@ def analyse_signal(x: np.ndarray, *, model: str, penalty: float | None, min_size
             vprof = noise_profile(v, np.zeros(v.size - 1, dtype=bool), spikes=True)
             if vprof["noise"] > 0:
                 v = vprof["clean"]
-                vres = segment(v, 1.0 / vprof["long_run_sd"] ** 2,
+                # ln|d| of Gaussian noise has sd pi / sqrt(8) whatever the noise level;
+                # a smaller empirical scale (a stretch with no noise at all, e.g. a
+                # controller ramp) would make every wiggle elsewhere significant.
+                v_sd = max(vprof["long_run_sd"], LOG_ABS_NORMAL_SD)
+                vres = segment(v, 1.0 / v_sd ** 2,
                                model="normal", penalty=beta, min_size=min_size,
                                max_changes=max_changes)
                 if vres["cps"].size:
