@@ -1,6 +1,19 @@
-"""rca: root-cause analysis of manufacturing incidents across OT and IT data."""
+"""rca: root-cause analysis of manufacturing incidents across OT and IT data.
+
+The functions most people need are available from the top level::
+
+    import rca
+    inv = rca.open_investigation("sample_data/line3_scrap_spike/investigation.toml")
+    changes = rca.detect_changes(inv.signals_in())
+    ranking = rca.rank_candidates(inv)
+
+Heavier parts (charts, widgets, statistics) are imported on first use, so ``import rca``
+stays quick.
+"""
 
 from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0.dev0"
 
@@ -14,14 +27,67 @@ from rca.errors import (  # noqa: F401
     RcaWarning,
     SourceError,
 )
-from rca.alignment import align, choose_grid, estimate_clock_offset  # noqa: E402,F401
-from rca.investigation import Investigation, open_investigation  # noqa: E402,F401
-from rca.manifest import read_manifest  # noqa: E402,F401
-from rca.readers import (  # noqa: E402,F401
-    parse_events,
-    parse_signals,
-    query_events,
-    query_signals,
-    read_events,
-    read_signals,
+
+# name -> module that defines it; imported lazily by __getattr__.
+_LAZY = {
+    # loading and alignment
+    "open_investigation": "rca.investigation",
+    "Investigation": "rca.investigation",
+    "read_manifest": "rca.manifest",
+    "read_signals": "rca.readers",
+    "read_events": "rca.readers",
+    "parse_signals": "rca.readers",
+    "parse_events": "rca.readers",
+    "query_signals": "rca.readers",
+    "query_events": "rca.readers",
+    "align": "rca.alignment",
+    "choose_grid": "rca.alignment",
+    "estimate_clock_offset": "rca.alignment",
+    # change points
+    "detect_changes": "rca.changepoints",
+    # relating OT and IT
+    "lagged_correlation": "rca.relate",
+    "lagged_correlations": "rca.relate",
+    "correlation_by_lag": "rca.relate",
+    "granger_causality": "rca.relate",
+    "event_association": "rca.relate",
+    "propagation_graph": "rca.relate",
+    "LaggedCorrelation": "rca.relate",
+    # ranking
+    "rank_candidates": "rca.ranking",
+    # collaboration and reporting
+    "HypothesisLog": "rca.hypotheses",
+    "ImportResult": "rca.hypotheses",
+    "open_hypothesis_log": "rca.hypotheses",
+    "hypothesis_log_path": "rca.hypotheses",
+    "HypothesisBoard": "rca.hypothesis_board",
+    # generated incidents
+    "make_incident": "rca.datasets",
+}
+
+__all__ = sorted(
+    [
+        "AnalysisError",
+        "DataQualityWarning",
+        "ManifestError",
+        "MissingDependencyError",
+        "ParameterError",
+        "RcaError",
+        "RcaWarning",
+        "SourceError",
+        *_LAZY,
+    ]
 )
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'rca' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return __all__
