@@ -152,7 +152,8 @@ MIN_BLOCKS = 8
 JUMP = 2.0
 
 
-def block_variances(y: np.ndarray, *, min_blocks: int = MIN_BLOCKS) -> tuple[np.ndarray, np.ndarray]:
+def block_variances(y: np.ndarray, *, min_blocks: int = MIN_BLOCKS,
+                    stop_at_jump: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Robust long-run variance estimates at block lengths 1, 2, 4, ...
 
     For block length ``b`` the differences of adjacent (overlapping) block sums,
@@ -183,7 +184,7 @@ def block_variances(y: np.ndarray, *, min_blocks: int = MIN_BLOCKS) -> tuple[np.
         dd = s[t + 2 * b] - 2.0 * s[t + b] + s[t]
         sd = abs_quantile_sd(dd)
         v = sd * sd / (2.0 * b)
-        if len(vs) >= 2 and vs[-1] > 0 and vs[-2] > 0 and v > 0:
+        if stop_at_jump and len(vs) >= 2 and vs[-1] > 0 and vs[-2] > 0 and v > 0:
             growth = math.log2(v / vs[-1])
             before = max(math.log2(vs[-1] / vs[-2]), 0.0)
             if growth - before > JUMP:
@@ -655,7 +656,7 @@ def analyse_signal(x: np.ndarray, *, model: str, penalty: float | None, min_size
         before, after = _segment_means(y, res["cps"])
         level = np.repeat(np.concatenate((before, after[-1:])),
                           np.diff(np.concatenate(([0], res["cps"], [n]))))
-        _, vs = block_variances(y - level)
+        _, vs = block_variances(y - level, stop_at_jump=False)
         lr2 = float(vs.max())
         if lr2 > lr_var * 1.05:
             w = w * (lr_var / lr2)
