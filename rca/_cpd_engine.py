@@ -669,6 +669,33 @@ def analyse_signal(x: np.ndarray, *, model: str, penalty: float | None, min_size
     return _describe(y, res, vres, (ratio_cps, ratios, prof["noise"]), changes, info), info
 
 
+def departures(y: np.ndarray, cps: np.ndarray, before: np.ndarray, after: np.ndarray,
+               sigma: np.ndarray) -> np.ndarray:
+    """Where the signal left its old level, for each mean change (gradual changes).
+
+    The onset interval assumes an abrupt step; a ramp is dated near its middle. For
+    a change from ``before`` to ``after`` at ``c`` (previous change point ``s``), the
+    signal's departure is the position after the minimum of the cumulative sum of
+    ``sign * (y - before) - k`` over ``[s, c)`` (the last time Page's CUSUM was at
+    zero), with the reference ``k = max(2 sigma, |after - before| / 8)``: before a
+    ramp the sum falls by about ``k`` per sample, and it rises once the signal is ``k``
+    beyond the old level. For a clean step this is ``c`` itself.
+    """
+    out = cps.copy()
+    b = np.concatenate(([0], cps))
+    for i, c in enumerate(cps):
+        s = int(b[i])
+        if c - s < 2:
+            continue
+        sign = 1.0 if after[i] >= before[i] else -1.0
+        k = max(2.0 * float(sigma[i]), abs(after[i] - before[i]) / 8.0)
+        csum = np.cumsum(sign * (y[s:c] - before[i]) - k)
+        j = int(np.argmin(csum))
+        if csum[j] < 0:
+            out[i] = min(c, s + j + 1)
+    return out
+
+
 def _describe(y, res, vres, var_segs, changes: dict, info: dict) -> dict:
     """Assemble the per-change arrays from the mean track and the variance track."""
     noise = info["noise"]
@@ -689,6 +716,7 @@ def _describe(y, res, vres, var_segs, changes: dict, info: dict) -> dict:
         strength2 = res["gain"].copy()
         kinds = np.full(mean_cps.size, KIND_MEAN, dtype=object)
         lo, hi = res["lo"].copy(), res["hi"].copy()
+        lo = np.minimum(lo, departures(y, mean_cps, before, after, sb))
         if vres is not None and vres["cps"].size:
             xv = vres["x_cps"]
             for i, p in enumerate(mean_cps):

@@ -268,6 +268,16 @@ def test_a_large_step_in_autocorrelated_noise_is_found():
     assert abs(idx.get_loc(res["time"].iloc[0]) - 12000) <= 20
 
 
+def test_a_ramp_widens_the_onset_interval_back_to_its_start():
+    rng = np.random.default_rng(17)
+    level = np.r_[np.zeros(1000), np.linspace(0, 5, 100), np.full(1900, 5.0)]
+    res = cp.detect_changes(series(level + rng.normal(0, 0.3, 3000)), model="mean")
+    assert len(res) >= 1
+    first = res.sort_values("time").iloc[0]
+    assert 1000 <= GRID.get_loc(first["time"]) <= 1100
+    assert GRID.get_loc(first["time_lo"]) <= 1010  # the ramp starts at sample 1000
+
+
 def test_inf_is_treated_as_missing_and_counted():
     x = step()
     x[10] = np.inf
