@@ -47,7 +47,8 @@ STYLES = {
                  "time_format": "%m/%d/%Y %I:%M:%S %p", "ms": False,
                  "columns": {"tag": "Tag", "time": "Timestamp", "value": "Value", "quality": "Status"},
                  "quality": {"good": "Good", "bad": "Bad", "uncertain": "Questionable"}, "order": "tag",
-                 "states": ["I/O Timeout", "Bad Input", "Scan Timeout", "Pt Created"], "heartbeat": 900},
+                 "states": ["I/O Timeout", "Bad Input", "Scan Timeout", "Pt Created"], "heartbeat": 900,
+                 "states_keep_status": True},
         "ae": {"file": "ae_journal.csv", "delimiter": ",", "time_format": "%m/%d/%Y %I:%M:%S %p", "ms": False,
                "columns": {"time": "EventTime", "source": "Source", "kind": "Condition", "state": "State",
                            "severity": "Priority", "message": "Description", "user": "Operator",
@@ -196,11 +197,12 @@ def historian_rows(plant, sig, aux, rng, n, style, protect, root_names):
             t = np.concatenate([t, bad_t])
             v = np.concatenate([v, np.full(len(bad_t), state, dtype=object)])
             q = np.concatenate([q, np.full(len(bad_t), "bad", dtype=object)])
-        # a rare isolated bad reading
+        # a rare isolated bad reading; PI archives keep system digital states as values with a
+        # good status, so there the reader meets a non-numeric value rather than a bad flag
         if rng.random() < 0.3 and s.name not in root_names:
             k = int(rng.integers(0, len(t)))
             v[k] = str(rng.choice(st["states"]))
-            q[k] = "bad"
+            q[k] = "good" if st.get("states_keep_status") else "bad"
         o = np.argsort(t, kind="stable")
         ts.append(t[o]); tags.append(np.full(len(o), s.name, dtype=object)); vals.append(v[o]); quals.append(q[o])
     t = np.concatenate(ts); tag = np.concatenate(tags); val = np.concatenate(vals); qual = np.concatenate(quals)

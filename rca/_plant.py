@@ -830,7 +830,7 @@ class Planner:
                 items.append(Perturbation("sp_step", spec["names"][0], "signal", "OT", t, mag, target=spec["block"],
                                           extra={"block": spec["block"], "operator": str(rng.choice(OPERATORS))}))
         # gateway session drops (seen in OT as comm alarms and in IT as reconnect events)
-        for _ in range(int(rng.integers(2, 6))):
+        for _ in range(max(1, int(rng.integers(3, 8) * n / 28800))):
             t = free_time()
             if t is None:
                 continue
@@ -1178,7 +1178,7 @@ def make_events(plant, rng, sig, aux, perts, root, n, onset, noticed, target_row
         for i in np.flatnonzero(np.diff(h) < -12) + 1:
             for hmi in p.hmis:
                 logon_times.append((int(i + rng.uniform(-600, 900)), hmi))
-    for _ in range(int(rng.integers(15, 40) * n / 28800)):
+    for _ in range(int(rng.integers(30, 60) * n / 28800)):
         logon_times.append((int(rng.uniform(0, n)), str(rng.choice(p.hmis))))
     for t, hmi in logon_times:
         if not 0 <= t < n:
@@ -1186,19 +1186,19 @@ def make_events(plant, rng, sig, aux, perts, root, n, onset, noticed, target_row
         user = str(rng.choice(OPERATORS))
         t_on = t + rng.uniform(0, 1.0)
         ev.add(t_on, "ae", p.ot_names[hmi], "LOGON", f"User {user} logged on", user=user, role="logon")
-        ev.add(t_on + rng.uniform(0.05, 1.5), "it", hmi, "logon",
+        ev.add(t_on + rng.uniform(-0.5, 0.8), "it", hmi, "logon",
                f"An account was successfully logged on. Account: CORP\\{user}, logon type 2 (interactive)",
                severity="info", user=user, role="logon")
         t_off = t_on + rng.uniform(1800, 8 * 3600)
         if t_off < n:
             ev.add(t_off, "ae", p.ot_names[hmi], "LOGOFF", f"User {user} logged off", user=user, role="logon")
-            ev.add(t_off + rng.uniform(0.05, 1.5), "it", hmi, "logoff", f"An account was logged off. Account: CORP\\{user}",
+            ev.add(t_off + rng.uniform(-0.5, 0.8), "it", hmi, "logoff", f"An account was logged off. Account: CORP\\{user}",
                    severity="info", user=user, role="logon")
     # ---------------- OT: gateway communication alarms from stale measurements
     lost = aux["lost"]
     stale = _stale_age(lost)
     gw_ot = p.ot_names[p.gateway]
-    for a, b in threshold_intervals(stale, 8.0, 6.0, min_dur=0):
+    for a, b in threshold_intervals(stale, 3.0, 1.5, min_dur=0):  # DCS watchdog: ~4 s without an update
         ev.add(a, "ae", gw_ot, "COMMFAIL", f"Communication failure to remote PLC via {gw_ot}", state="ACT",
                severity="2", role="alarm")
         if b != -1:
@@ -1228,9 +1228,9 @@ def make_events(plant, rng, sig, aux, perts, root, n, onset, noticed, target_row
                 ev.add(commit, "it", q.name, "service", f"Service restarted after change {x['number']}",
                        severity="info", role=role)
         elif q.kind == "gw_blackout":
-            ev.add(q.t + rng.uniform(0.2, 2), "it", p.gateway, "service",
+            ev.add(q.t + rng.uniform(3.0, 5.0), "it", p.gateway, "service",  # keep-alive timeout
                    "OPC UA session to PLC closed (BadConnectionClosed), reconnecting", severity="warning", role="link")
-            ev.add(q.t + q.duration + rng.uniform(0.2, 2), "it", p.gateway, "service",
+            ev.add(q.t + int(q.duration) + rng.uniform(0.0, 1.0), "it", p.gateway, "service",
                    f"OPC UA session to PLC re-established after {q.duration:.0f} s", severity="info", role="link")
         elif q.kind == "backup":
             ev.add(q.t, "it", q.name, "backup", f"Backup job '{q.extra['job']}' started", end=q.t + q.duration,
@@ -1323,6 +1323,12 @@ def _chatter(ev, p, rng, n, rows):
         which = rng.integers(0, n_bursts, pairs)
         starts = np.sort(np.clip(centres[which] + rng.exponential(120, pairs) * rng.choice([-1, 1], pairs), 0, n - 5))
         durs = rng.exponential(8, pairs) + 1
+        gaps = rng.uniform(1.0, 4.0, pairs)
+        # one alarm cannot activate again before it returned: push overlapping toggles later
+        end = -np.inf
+        for i in range(pairs):
+            starts[i] = max(starts[i], end + gaps[i])
+            end = starts[i] + durs[i]
         for a, d in zip(starts, durs):
             ev.add(a, "ae", block, cond, f"{desc} {cond}", state="ACT", severity="4", role="nuisance")
             ev.add(a + d, "ae", block, cond, f"{desc} normal", state="RTN", severity="4", role="nuisance")

@@ -309,9 +309,10 @@ def test_distractors_change_near_onset_and_do_not_touch_the_chain(incidents, cau
         if name in cf.columns:
             assert diff[name].max() == 0, name  # unaffected by the root cause
             x = cf[name]
-            pre = x.loc[lo - pd.Timedelta("20min"): lo]
+            # noise scale from first differences: not inflated by level shifts or routine jobs
+            noise = 1.4826 * x.diff().abs().median() / np.sqrt(2)
             win = x.loc[lo: hi + pd.Timedelta("25min")].rolling(60).mean().dropna()  # a ramp may end later
-            assert abs(win - pre.mean()).max() > 3 * max(pre.std(), 1e-9), name
+            assert win.max() - win.min() > 5 * max(noise, 1e-9), name
         else:
             ev = inc.true_events
             hits = ev[(ev["source"] == name) & (ev["kind"] == "change") & (ev["time"] >= lo) & (ev["time"] <= hi)]
@@ -410,8 +411,8 @@ def test_historian_quirks_are_present(folders, incidents, cause):
     # irregular timestamps per tag (exception reporting), and tags not sampled together
     irregular = [g.sort_values().diff().dt.total_seconds().nunique() > 5 for _, g in h.groupby("tag")["time"]]
     assert sum(irregular) > len(irregular) / 2
-    stamps = [set(g) for _, g in h.groupby("tag")["time"]]
-    assert len({frozenset(s) for s in stamps}) == len(stamps)
+    stamps = [frozenset(g) for _, g in h.groupby("tag")["time"]]
+    assert len(set(stamps)) >= 0.8 * len(stamps)  # only flat tags may share their heartbeat times
     # collector outage: a stretch of minutes without any row in file order before the backfill
     a, b, c = info["outage"]
     t0 = incidents[cause].true_signals.index[0]
@@ -573,6 +574,92 @@ def test_readme_tells_the_story_and_keeps_the_answer_at_the_end(incidents, cause
     assert cause not in head and inc.truth.mechanism not in head
     assert inc.truth.root_cause in key and cause in key
     assert inc.truth.symptom in head
+
+
+# --------------------------------------------------------------------------- loading with rca's reader
+
+
+def _offset_estimate(inv, source):
+    for clock in inv.alignment.to_dict()["clock_offsets"]:
+        if source in clock["sources"]:
+            return clock["offset_s"]
+    raise KeyError(source)
+
+
+@pytest.mark.parametrize("cause", CAUSES)
+def test_generated_folder_loads_and_the_ledger_balances(folders, incidents, cause):
+    from rca import open_investigation
+
+    inc = incidents[cause]
+    t = inc.truth
+    inv = open_investigation(folders[cause] / "investigation.toml")
+    assert inv.ledger.balanced
+    for src in inc.manifest["source"]:
+        assert inv.ledger[src["name"]].rows_read == len(inc.exports[src["path"]]), src["name"]
+    # every signal arrives under the name the truth uses, and the onset lies in the data
+    assert set(inv.signals.columns) == set(inc.true_signals.columns)
+    lo, hi = inv.window
+    assert lo <= t.onset <= hi and lo <= t.symptom_onset <= hi
+    assert inv.signals.index[0] <= t.onset <= inv.signals.index[-1]
+    if t.root_cause_type == "signal":
+        assert inv.signals[t.root_cause].loc[t.onset - pd.Timedelta("30min"): t.onset].notna().any()
+    else:
+        ev = inv.events
+        assert ((ev["source"] == t.root_cause) & (ev["kind"] == "change")).any()
+    # the quirks are counted, not silently absorbed
+    rejected = inv.ledger["historian"].rejected
+    h = _historian(folders[cause], inc.manifest)
+    usable = h[h["good"] & h["value"].notna()]
+    exact = int(usable.duplicated(["time", "tag", "raw"]).sum())
+    conflicting = inc.settings["exports"]["historian"]["conflicting_rows"]
+    assert exact > 0 and abs(rejected.get("duplicate", 0) - exact) <= conflicting
+    assert rejected.get("superseded", 0) > 0
+    assert rejected.get("bad_quality", 0) == int((~h["good"]).sum())
+    # the OT clock offset is recoverable from the shared OT/IT moments
+    est = _offset_estimate(inv, "historian")
+    assert abs(est - t.clock_offsets["historian"].total_seconds()) < 2.0
+
+
+@pytest.mark.parametrize("cause", CAUSES)
+def test_loaded_chain_signals_follow_the_true_signals(folders, incidents, cause):
+    """After alignment (offset estimated by the reader), the chain signals track the truth."""
+    from rca import open_investigation
+
+    inc = incidents[cause]
+    inv = open_investigation(folders[cause] / "investigation.toml")
+    chain = list(inc.truth.chain)
+    if cause in ("it_change", "it_saturation"):
+        # the gateway-fed loop oscillates with a 10-40 s period: a 30 s grid aliases it
+        chain.remove(chain[2])
+    for name in chain:
+        if name not in inv.signals.columns:
+            continue
+        both = pd.concat([inv.signals[name], inc.true_signals[name]], axis=1, join="inner").dropna()
+        if both.iloc[:, 1].std() == 0:
+            continue  # a setpoint that never moved in the window
+        blocks = both.resample("5min").mean().dropna()  # noise and sampling instants average out
+        assert len(blocks) > 30
+        assert np.corrcoef(blocks.iloc[:, 0], blocks.iloc[:, 1])[0, 1] > 0.9, name
+
+
+def test_pi_digital_states_reach_the_reader_as_non_numeric_values(folders):
+    from rca import open_investigation
+
+    inv = open_investigation(folders["setpoint_change"] / "investigation.toml")  # us_pi
+    assert inv.ledger["historian"].rejected.get("non_numeric_value", 0) > 0
+
+
+@pytest.mark.parametrize("name", list(SAMPLE_INCIDENTS))
+def test_sample_folder_loads(name):
+    from rca import open_investigation
+
+    folder = REPO / "sample_data" / name
+    inv = open_investigation(folder / "investigation.toml")
+    truth = read_truth(folder)
+    assert inv.ledger.balanced
+    assert inv.window[0] <= truth.onset <= inv.window[1]
+    assert truth.symptom in inv.signals.columns
+    assert abs(_offset_estimate(inv, "alarms_events") - truth.clock_offsets["alarms_events"].total_seconds()) < 2.0
 
 
 # --------------------------------------------------------------------------- bundled sample data
