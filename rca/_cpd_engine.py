@@ -561,7 +561,7 @@ def analyse_signal(x: np.ndarray, *, model: str, penalty: float | None, min_size
             "non_finite": non_finite, "n_gaps": int(crosses.sum()), "spikes_replaced": 0,
             "noise": float("nan"), "noise_basis": "", "resolution": float("nan"),
             "block": 0, "inflation": float("nan"), "long_run_sd": float("nan"),
-            "penalty": float("nan"), "status": "ok"}
+            "penalty": float("nan"), "long_run_basis": "block differences", "status": "ok"}
     changes = _empty_changes()
     changes["valid"] = valid
     changes["crosses"] = crosses

@@ -350,10 +350,14 @@ def detect_changes(data, *, method="auto", model="auto", penalty="auto", min_siz
         ``result.attrs["settings"]`` records every choice: ``method``, ``model``,
         ``penalty`` (as given) and ``penalty_rule``, ``min_size``, ``window``,
         ``n_jobs`` and, per signal under ``"signals"``, the number of valid /
-        missing / non-finite samples and gaps, the spikes set aside, the noise scale
-        and its basis, the resolution, the AR(1) coefficient and long-run variance
-        inflation, the long-run noise sd, the penalty used and a ``status``
-        (``"ok"``, ``"constant"``, ``"too few samples"``, ``"no valid samples"``).
+        missing / non-finite samples and gaps (``n_valid``, ``n_missing``,
+        ``non_finite``, ``n_gaps``), the spikes set aside (``spikes_replaced``), the
+        noise scale [signal units] and its basis (``noise``, ``noise_basis``), the
+        ``resolution``, the autocorrelation correction (``block`` [samples] at which
+        the long-run variance was measured, ``inflation`` = long-run / short-term
+        variance [-], ``long_run_sd`` [signal units], ``long_run_basis``), the
+        ``penalty`` used and a ``status`` (``"ok"``, ``"constant"``,
+        ``"too few samples"``, ``"no valid samples"``). See ``docs/changepoints.md``.
 
     Raises
     ------
@@ -374,7 +378,7 @@ def detect_changes(data, *, method="auto", model="auto", penalty="auto", min_siz
     >>> changes[["signal", "time", "kind"]]
           signal                      time  kind
     0  FIC101.PV 2024-03-01 00:50:00+00:00  mean
-    >>> round(changes["delta"].iloc[0], 1)
+    >>> round(float(changes["delta"].iloc[0]), 1)
     2.0
     """
     frame = _as_frame(data)
