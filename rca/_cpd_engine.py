@@ -13,8 +13,11 @@ The pieces:
 * :func:`binseg_tree` -- binary segmentation evaluated level by level: at each level
   the best split of *every* open segment is found in one vectorised pass over the
   prefix sums, so a level costs O(n) and the whole tree O(n log n).
-* :func:`select`, :func:`refine`, :func:`prune`, :func:`onset_interval` -- turn the
-  tree into a final segmentation for one penalty and describe each change.
+* :func:`segment` -- selection from the tree for one penalty, :func:`refine`,
+  :func:`prune` and :func:`onset_interval`: the final segmentation of one track.
+* :func:`analyse_signal` -- one signal: noise, spikes, the variance track
+  (``ln|second differences|``), the mean track with heteroscedastic weights, and the
+  per-change description (:func:`departures` dates gradual onsets).
 """
 
 from __future__ import annotations
