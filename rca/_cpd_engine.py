@@ -393,6 +393,39 @@ def local_gains(cw, cx, cps: np.ndarray, n: int, model: str) -> np.ndarray:
     return gains(cw, cx, b[:-2], b[1:-1], b[2:], model)
 
 
+def drop_ramps(y: np.ndarray, cps: np.ndarray, *, passes: int = 3) -> np.ndarray:
+    """Remove change points that a straight line explains as well as a step.
+
+    For each change point ``c`` with neighbours ``s`` and ``e``, the samples
+    ``y[s:e]`` are fitted once by two levels (the step) and once by one straight line
+    (a drift); both have two parameters. When the line fits at least as well, the
+    "change" is a piece of a staircase laid over a drift and is dropped. A step
+    between plateaus is kept, and so are the two ends of a ramp between plateaus.
+    Repeated (at most ``passes`` times) while something is dropped.
+    """
+    n = y.size
+    for _ in range(passes):
+        if cps.size == 0:
+            break
+        b = np.concatenate(([0], cps, [n]))
+        ramp = np.zeros(cps.size, dtype=bool)
+        for i in range(cps.size):
+            s, c, e = int(b[i]), int(b[i + 1]), int(b[i + 2])
+            seg = y[s:e]
+            m = seg.size
+            r = seg - seg.mean()
+            t = np.arange(m) - (m - 1) / 2.0
+            stt = m * (m * m - 1) / 12.0
+            sse_line = float(r @ r) - float(t @ r) ** 2 / stt
+            left, right = y[s:c], y[c:e]
+            sse_step = float(((left - left.mean()) ** 2).sum() + ((right - right.mean()) ** 2).sum())
+            ramp[i] = sse_line <= sse_step
+        if not ramp.any():
+            break
+        cps = cps[~ramp]
+    return cps
+
+
 def refine(cw, cx, cps: np.ndarray, n: int, *, min_size: int, model: str,
            rounds: int = 1) -> np.ndarray:
     """Move each change point to the best split between its two neighbours.
@@ -469,7 +502,7 @@ def _profile_interval(cw, cx, starts, ends, lo, hi, g, model, drop):
 
 
 def segment(y: np.ndarray, w: np.ndarray, *, model: str, penalty: float, min_size: int,
-            max_changes: int) -> dict:
+            max_changes: int, drift_check: bool = False) -> dict:
     """Full segmentation of one track: tree, selection, refinement, pruning, intervals.
 
     ``y`` is the track, ``w`` the per-sample weights (1 / long-run variance for
@@ -504,17 +537,24 @@ def segment(y: np.ndarray, w: np.ndarray, *, model: str, penalty: float, min_siz
     cps = np.sort(pos[eff * scale > penalty])
     cps = refine(cw, cx, cps, n, min_size=min_size, model=model)
     cps, _ = prune(cw, cx, cps, n, penalty=penalty / scale, model=model)
+    if drift_check and cps.size:
+        kept = drop_ramps(y, cps)
+        if kept.size < cps.size:
+            result["drift"] = int(cps.size - kept.size)
+            cps, _ = prune(cw, cx, kept, n, penalty=penalty / scale, model=model)
     if cps.size == 0:
         return result
     g = _g(cps)
     lo, hi = onset_interval(cw, cx, cps, g / scale, n, min_size=min_size, model=model,
                             drop=LOCATION_DROP_95 / scale)
-    return {"cps": cps, "gain": g, "lo": lo, "hi": hi}
+    return {"cps": cps, "gain": g, "lo": lo, "hi": hi, "drift": result.get("drift", 0)}
 
 
 # ------------------------------------------------------------------------- one signal
 
 KIND_MEAN, KIND_VARIANCE, KIND_BOTH = "mean", "variance", "mean+variance"
+#: Drop mean changes that a straight line explains as well as a step (:func:`drop_ramps`).
+DRIFT_CHECK = True
 _RATIO_FLOOR = 0.05  # a variance segment is never taken as quieter than 5 % of the signal's
 LOG_ABS_NORMAL_SD = math.pi / math.sqrt(8.0)  # sd of ln|Z|, Z standard normal
 
@@ -564,7 +604,8 @@ def analyse_signal(x: np.ndarray, *, model: str, penalty: float | None, min_size
             "non_finite": non_finite, "n_gaps": int(crosses.sum()), "spikes_replaced": 0,
             "noise": float("nan"), "noise_basis": "", "resolution": float("nan"),
             "block": 0, "inflation": float("nan"), "long_run_sd": float("nan"),
-            "penalty": float("nan"), "long_run_basis": "block differences", "status": "ok"}
+            "penalty": float("nan"), "long_run_basis": "block differences",
+            "drift_dropped": 0, "status": "ok"}
     changes = _empty_changes()
     changes["valid"] = valid
     changes["crosses"] = crosses
@@ -649,8 +690,8 @@ def analyse_signal(x: np.ndarray, *, model: str, penalty: float | None, min_size
         w = 1.0 / (lr_var * r * r)
     else:
         w = 1.0 / lr_var
-    res = segment(y, w, model="normal", penalty=beta,
-                  min_size=min_size, max_changes=max_changes)
+    res = segment(y, w, model="normal", penalty=beta, min_size=min_size,
+                  max_changes=max_changes, drift_check=DRIFT_CHECK)
     if res["cps"].size and prof["truncated"]:
         # The block scan stopped early at a jump (steps), so correlation longer than
         # the last block length was not measured. Measure again on the residuals of
@@ -668,7 +709,8 @@ def analyse_signal(x: np.ndarray, *, model: str, penalty: float | None, min_size
             info["inflation"] = lr_var / prof["noise"] ** 2
             info["long_run_basis"] = "residuals of a first segmentation"
             res = segment(y, w, model="normal", penalty=beta, min_size=min_size,
-                          max_changes=max_changes)
+                          max_changes=max_changes, drift_check=DRIFT_CHECK)
+    info["drift_dropped"] = int(res.get("drift", 0))
     return _describe(y, res, vres, (ratio_cps, ratios, prof["noise"]), changes, info), info
 
 

@@ -60,7 +60,8 @@ def analyse_signal(x: np.ndarray, *, method: str, model, penalty: float | None,
             "non_finite": non_finite, "n_gaps": int(crosses.sum()), "spikes_replaced": 0,
             "noise": float("nan"), "noise_basis": "", "resolution": float("nan"),
             "block": 0, "inflation": float("nan"), "long_run_sd": float("nan"),
-            "penalty": float("nan"), "long_run_basis": "block differences", "status": "ok"}
+            "penalty": float("nan"), "long_run_basis": "block differences",
+            "drift_dropped": 0, "status": "ok"}
     changes = engine._empty_changes()
     changes["valid"] = valid
     changes["crosses"] = crosses

@@ -356,6 +356,7 @@ def detect_changes(data, *, method="auto", model="auto", penalty="auto", min_siz
         ``resolution``, the autocorrelation correction (``block`` [samples] at which
         the long-run variance was measured, ``inflation`` = long-run / short-term
         variance [-], ``long_run_sd`` [signal units], ``long_run_basis``), the
+        changes dropped as stairs of a drift (``drift_dropped``), the
         ``penalty`` used and a ``status`` (``"ok"``, ``"constant"``,
         ``"too few samples"``, ``"no valid samples"``). See ``docs/changepoints.md``.
 

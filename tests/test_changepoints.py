@@ -278,6 +278,21 @@ def test_a_ramp_widens_the_onset_interval_back_to_its_start():
     assert GRID.get_loc(first["time_lo"]) <= 1010  # the ramp starts at sample 1000
 
 
+def test_a_slow_drift_is_not_a_staircase_of_changes():
+    rng = np.random.default_rng(18)
+    x = np.linspace(0.0, 10.0, 3000) + rng.normal(0, 0.5, 3000)
+    res = cp.detect_changes(series(x))
+    assert len(res) == 0
+
+
+def test_a_step_on_top_of_a_drift_is_still_found():
+    rng = np.random.default_rng(19)
+    x = np.linspace(0.0, 3.0, 3000) + rng.normal(0, 0.5, 3000)
+    x[2000:] += 4.0
+    res = cp.detect_changes(series(x))
+    assert len(res) == 1 and abs(positions(res)[0] - 2000) <= 5
+
+
 def test_inf_is_treated_as_missing_and_counted():
     x = step()
     x[10] = np.inf
