@@ -43,8 +43,9 @@ def synthetic(n, seed, n_changes=4):
     """Piecewise-constant signal with ``n_changes`` changes; returns (x, true positions)."""
     rng = np.random.default_rng(seed)
     gap = n // (n_changes + 1)
-    cps = np.sort(rng.choice(np.arange(1, n_changes + 1) * gap + rng.integers(-gap // 4, gap // 4 + 1, n_changes),
-                             n_changes, replace=False))
+    jitter = rng.integers(-gap // 4, gap // 4 + 1, n_changes)
+    cps = np.sort(rng.choice(np.arange(1, n_changes + 1) * gap + jitter, n_changes,
+                             replace=False))
     level = np.zeros(n)
     for c in cps:
         level[c:] += rng.choice([-1, 1]) * rng.uniform(1.5, 4.0)

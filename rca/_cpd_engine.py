@@ -418,7 +418,8 @@ def drop_ramps(y: np.ndarray, cps: np.ndarray, *, passes: int = 3) -> np.ndarray
             stt = m * (m * m - 1) / 12.0
             sse_line = float(r @ r) - float(t @ r) ** 2 / stt
             left, right = y[s:c], y[c:e]
-            sse_step = float(((left - left.mean()) ** 2).sum() + ((right - right.mean()) ** 2).sum())
+            sse_step = float(((left - left.mean()) ** 2).sum()
+                             + ((right - right.mean()) ** 2).sum())
             ramp[i] = sse_line <= sse_step
         if not ramp.any():
             break

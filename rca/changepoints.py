@@ -83,7 +83,7 @@ def _as_frame(data) -> pd.DataFrame:
     return frame
 
 
-def _check_window(window, index: pd.DatetimeIndex):
+def _check_window(window):
     if window is None:
         return None
     if not isinstance(window, (tuple, list)) or len(window) != 2:
@@ -417,7 +417,7 @@ def detect_changes(data, *, method="auto", model="auto", penalty="auto", min_siz
         raise ParameterError(
             "engine_options is for ruptures methods only; the fast engine takes none "
             f"(got {sorted(engine_options)})")
-    bounds = _check_window(window, frame.index)
+    bounds = _check_window(window)
     if bounds is not None:
         start, end = bounds
         mask = np.ones(len(frame), dtype=bool)
