@@ -14,7 +14,6 @@ Every export frame holds text only: exactly the cells that will be written.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -138,15 +137,6 @@ def exception_indexes(x, deadband, heartbeat):
             break
         out.append(i)
     return np.asarray(out, dtype=np.int64)
-
-
-@dataclass
-class HistorianRows:
-    t: np.ndarray  # true time [s]
-    tag: np.ndarray
-    value: np.ndarray  # text
-    quality: np.ndarray  # "good" / "bad" / "uncertain"
-    order_key: np.ndarray  # position for sorting
 
 
 def historian_rows(plant, sig, aux, rng, n, style, protect, root_names):

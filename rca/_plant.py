@@ -1042,9 +1042,8 @@ class Simulator:
             names["quality"]: Q,
         }
         if "pump_i" in names:
-            I0 = p.signals[names["pump_i"]]
+            # motor current: no-load share plus a share proportional to hydraulic power
             rec[names["pump_i"]] = 45.0 * (0.35 + 0.65 * res["F"] * res["Pd"] / (mp["F0"] * mp["Pd0"])) + mn["I"] * nz["I"]
-            del I0
         if "steam_f" in names:
             fs0 = mp["F0"] * (mp["T0"] - mp["Tin0"]) / 500.0
             rec[names["steam_f"]] = fs0 * (res["u2"] / mp["u20"]) * np.sqrt(np.maximum(st["Ps"], 0) / mp["Ps0"]) + mn["Fs"] * nz["Fs"]

@@ -33,7 +33,6 @@ See ``docs/datasets.md`` for the export styles and the meaning of every truth fi
 from __future__ import annotations
 
 import gzip
-import io
 import json
 import math
 import zoneinfo
@@ -342,8 +341,10 @@ def make_incident(
     'event'
     >>> inc.truth.onset < inc.truth.symptom_onset < inc.truth.noticed
     True
-    >>> sorted(inc.exports)[:1] != []
+    >>> inc.truth.chain[0] == inc.truth.root_cause and inc.truth.chain[-1] == inc.truth.symptom
     True
+    >>> [s["name"] for s in inc.manifest["source"]][:2]
+    ['historian', 'alarms_events']
     """
     _check_choice("cause", cause, CAUSES)
     if style != "random":

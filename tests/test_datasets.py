@@ -7,7 +7,6 @@ check the files themselves and not the library's reader.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import tomllib
 from pathlib import Path
@@ -679,7 +678,7 @@ def test_sample_data_folders_are_small_and_complete():
     assert {"it_change"} <= causes and causes & {"ot_fault", "setpoint_change"}
 
 
-def test_sample_data_is_rebuilt_byte_for_byte(tmp_path):
-    name = next(iter(SAMPLE_INCIDENTS))
+@pytest.mark.parametrize("name", list(SAMPLE_INCIDENTS))
+def test_sample_data_is_rebuilt_byte_for_byte(tmp_path, name):
     write_sample_data(tmp_path, names=[name])
     assert _digest(tmp_path / name) == _digest(REPO / "sample_data" / name)
