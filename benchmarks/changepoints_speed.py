@@ -155,6 +155,7 @@ def part2(n_signals=1000, n=86_400):
     for name, cps in truth.items():
         found = sorted(int(idx.get_loc(t)) for t in res.loc[res["signal"] == name, "time"])
         scores.append(f1(cps, found))
+    print(f"  load average after the run: {os.getloadavg()[0]:.1f}")
     print(f"  mean F1 (margin 5) over the {n_signals} signals: {np.mean(scores):.3f}; "
           f"{len(res)} changes found, {sum(map(len, truth.values()))} true")
 
@@ -166,7 +167,8 @@ def main():
     args = ap.parse_args()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                             capture_output=True, text=True).stdout.strip()
-    print(f"changepoints speed benchmark, commit {commit}")
+    print(f"changepoints speed benchmark, commit {commit}; load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (the machine is shared)")
     if not args.skip_single:
         part1()
     if not args.skip_wide:
