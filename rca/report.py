@@ -39,7 +39,8 @@ import pandas as pd
 from rca.errors import AnalysisError, ParameterError, RcaWarning
 from rca.ledger import REASON_TEXT
 
-__all__ = ["Report", "build_report", "write_report", "SECTIONS"]
+__all__ = ["Report", "HypothesisSnapshot", "build_report", "write_report", "SECTIONS",
+           "AUTO_TIMELINE_SIGNALS"]
 
 #: Section ids (stable anchors of the HTML report) and their titles, in order.
 SECTIONS = (
@@ -863,8 +864,14 @@ class Report:
     warnings: tuple
     generated_at: pd.Timestamp
 
+    def __repr__(self) -> str:
+        n_cand = "no" if self.candidates is None else f"{len(self.candidates)}"
+        n_hyp = "no log" if self.log is None else f"{len(self.log.hypotheses)} hypotheses"
+        return (f"<Report {self.title!r}: {n_cand} candidates, {n_hyp}, charts "
+                f"{sorted(self.charts) or 'none'}; generated {self.generated_at.isoformat()}>")
+
     # ------------------------------------------------------------------ rendering
-    def sections(self) -> list:
+    def _sections(self) -> list:
         """The report as document blocks, one per entry of :data:`SECTIONS`."""
         build = {
             "summary": self._summary,
@@ -896,7 +903,7 @@ class Report:
         >>> '<section id="candidates">' in html  # doctest: +SKIP
         True
         """
-        sections = self.sections()
+        sections = self._sections()
         nav = "".join(f'<a href="#{_e(a)}">{_e(t)}</a>' for a, t in SECTIONS)
         generated = _both(self.generated_at, self.timezone)
         subtitle = (
@@ -942,7 +949,7 @@ class Report:
                           f"{self.versions.get('rca', '')}", "em"), inline=True),
             "Sections: " + ", ".join(_md_text(t, inline=True) for _, t in SECTIONS),
         ]
-        blocks = head + [_md_block(s) for s in self.sections()]
+        blocks = head + [_md_block(s) for s in self._sections()]
         return "\n\n".join(blocks) + "\n"
 
     def write(self, path: str | os.PathLike, *, format: str = "auto") -> Path:
@@ -1018,7 +1025,7 @@ class Report:
                 "settings": _attrs(self.propagation),
             },
             "hypothesis_log": self.notes.get("log"),
-            "report_options": dict(self.options),
+            "report_options": {k: v for k, v in self.options.items() if k != "timeline_caption"},
             "warnings": list(self.warnings),
         }
         return _json_safe(out)
@@ -1149,9 +1156,10 @@ class Report:
         if "timeline" in self.charts:
             blocks.append(_Figure(self.charts["timeline"], self.options.get("timeline_caption", ""),
                                   anchor="timeline-chart"))
-        elif self.options.get("charts"):
-            blocks.append(_P((_T(self.notes.get("timeline_chart", "no timeline chart"), "muted"),),
-                             cls="note"))
+        else:
+            why = self.notes.get("timeline_chart", "timeline chart not rendered (charts=False); "
+                                                   "the HTML report built with charts has it")
+            blocks.append(_P((_T(why, "muted"),), cls="note"))
         ch = self.changes
         blocks.append(_H(3, "Strongest changes in the analysis window"))
         if ch is None or not len(ch):
@@ -2069,7 +2077,8 @@ def write_report(source, path: str | os.PathLike, *, format: str = "auto", **opt
         See :meth:`Report.write`.
     **options
         Passed to :func:`build_report` (``candidates``, ``changes``, ``propagation``, ``log``,
-        ``charts``, ``top``, ``timeline_signals``, ``generated_at``).
+        ``charts``, ``top``, ``timeline_signals``, ``generated_at``). For Markdown, ``charts``
+        defaults to ``False``: the Markdown report does not embed charts.
 
     Returns
     -------
@@ -2093,7 +2102,9 @@ def write_report(source, path: str | os.PathLike, *, format: str = "auto", **opt
     from rca.investigation import Investigation, open_investigation
 
     target = Path(path)
-    _check_format(format, target)
+    fmt = _check_format(format, target)
+    if fmt == "markdown":
+        options.setdefault("charts", False)
     if not target.parent.exists():
         raise ParameterError(
             f"path={str(target)!r}: folder {str(target.parent)!r} does not exist; expected an "

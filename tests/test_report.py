@@ -525,9 +525,27 @@ def test_write_report_from_a_manifest_writes_html_and_markdown(tmp_path):
     md = out_md.read_text(encoding="utf-8")
     assert md.startswith("# Mini incident") and "## Data quality" in md
     assert [p.name for p in tmp_path.iterdir() if p.suffix == ".partial"] == []
+    assert repr(build_report(rca.open_investigation(manifest), candidates=None, charts=False,
+                             generated_at=GENERATED)) == (
+        "<Report 'Mini incident': no candidates, no log, charts none; generated "
+        "2026-03-05T12:00:00+00:00>")
     forced = write_report(rca.open_investigation(manifest), tmp_path / "report.txt",
                           format="markdown", candidates=None, charts=False, generated_at=GENERATED)
     assert forced.read_text(encoding="utf-8") == md
+
+
+def test_markdown_does_not_render_charts_unless_asked(tmp_path, monkeypatch):
+    import rca.report as report_module
+
+    def no_charts(*args, **kwargs):
+        raise AssertionError("charts rendered for a Markdown report")
+
+    monkeypatch.setattr(report_module, "_render_charts", no_charts)
+    manifest = write_mini_incident(tmp_path / "inc")
+    path = write_report(manifest, tmp_path / "r.md", candidates=None, generated_at=GENERATED)
+    assert "timeline chart not rendered (charts=False)" in path.read_text(encoding="utf-8")
+    with pytest.raises(AssertionError, match="charts rendered for a Markdown report"):
+        write_report(manifest, tmp_path / "r2.md", candidates=None, charts=True)
 
 
 def test_optional_parts_say_why_they_are_missing(mini):
