@@ -320,7 +320,7 @@ footer { color: var(--muted); font-size: 13px; padding: 16px 24px 40px 24px; bor
 
 # No script, no network, no plugins: even if something slipped through escaping, the
 # browser would refuse to run or fetch it. Styles are inline (<style>), charts inline SVG.
-_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 
 
 # --------------------------------------------------------------------------- Markdown
@@ -1118,14 +1118,14 @@ class Report:
             confirmed = hyp[hyp["status"] == "confirmed"]
             for _, r in confirmed.iterrows():
                 glance.append([_T("Confirmed root cause: ", "strong"), _T(r["statement"], "pre")])
-            acts = self.log.actions
-            if len(acts):
-                overdue = int(_overdue(acts, self.generated_at).sum())
-                open_ = int(acts["status"].isin(["open", "in_progress"]).sum())
-                glance.append(f"Actions: {len(acts)} recorded, {open_} open"
-                              + (f", {overdue} overdue" if overdue else ""))
         else:
             glance.append(["Hypotheses: ", _T("no hypotheses recorded yet", "muted")])
+        if self.log is not None and len(self.log.actions):
+            acts = self.log.actions
+            overdue = int(_overdue(acts, self.generated_at).sum())
+            open_ = int(acts["status"].isin(["open", "in_progress"]).sum())
+            glance.append(f"Actions: {len(acts)} recorded, {open_} open"
+                          + (f", {overdue} overdue" if overdue else ""))
         rejected = sum(s.rows_rejected for s in self.ledger)
         read = sum(s.rows_read for s in self.ledger)
         glance.append(
@@ -1361,7 +1361,7 @@ class Report:
             blocks.extend(figures)
         if any(log.retracted.values()):
             blocks.append(_P((_T("Retracted entries (kept in the log's history, not shown): " + ", ".join(
-                f"{n} {kind}" for kind, n in log.retracted.items() if n), "muted"),), cls="note"))
+                f"{kind}: {n}" for kind, n in log.retracted.items() if n), "muted"),), cls="note"))
         return blocks
 
     def _decisions_actions(self) -> list:
@@ -1419,7 +1419,7 @@ class Report:
             if s.rejected:
                 items = []
                 for reason, count in s.rejected.items():
-                    items.append([_T(f"{count:,} rows", "strong"), f" ({reason}): ",
+                    items.append([_T(f"{count:,} row{'' if count == 1 else 's'}", "strong"), f" ({reason}): ",
                                   _reason_text(reason)])
                 blocks.append(_List(tuple(items)))
             else:

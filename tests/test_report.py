@@ -400,7 +400,7 @@ def test_hypotheses_section_shows_status_evidence_whys_and_category(evil):
     text = Page(hyp).text
     # three live hypotheses (the retracted one is counted, not shown)
     assert [m for m in re.findall(r'id="hypothesis-(\d+)"', hyp)] == ["1", "2", "3"]
-    assert "entered by mistake" not in text and "1 hypotheses" in text
+    assert "entered by mistake" not in text and "not shown): hypotheses: 1" in text
     assert 'badge-confirmed' in hyp and 'badge-refuted' in hyp and 'badge-open' in hyp
     # the 5 whys in the order written
     h1 = section_html(evil["html"], "hypotheses").split('id="hypothesis-2"')[0]
@@ -452,7 +452,8 @@ def test_data_quality_explains_every_rejection_reason_per_source(mini):
     for s in mini.ledger:
         assert f"{s.rows_read:,} rows read, {s.rows_used:,} used, {s.rows_rejected:,} set aside" in text
         for reason, count in s.rejected.items():
-            assert f"{count:,} rows ({reason}): {REASON_TEXT[reason]}" in text
+            rows = "row" if count == 1 else "rows"
+            assert f"{count:,} {rows} ({reason}): {REASON_TEXT[reason]}" in text
     assert "yes" in text  # balanced
     # the wide export's empty cells and the name clash are reported
     assert "it-metrics/FI201.PV" in text and "historian/FI201.PV" in text
