@@ -404,23 +404,26 @@ def drop_ramps(y: np.ndarray, cps: np.ndarray, *, passes: int = 3) -> np.ndarray
     Repeated (at most ``passes`` times) while something is dropped.
     """
     n = y.size
+    z = y - y[0]
+    c1 = np.concatenate(([0.0], np.cumsum(z)))
+    ci = np.concatenate(([0.0], np.cumsum(np.arange(n) * z)))
     for _ in range(passes):
         if cps.size == 0:
             break
-        b = np.concatenate(([0], cps, [n]))
-        ramp = np.zeros(cps.size, dtype=bool)
-        for i in range(cps.size):
-            s, c, e = int(b[i]), int(b[i + 1]), int(b[i + 2])
-            seg = y[s:e]
-            m = seg.size
-            r = seg - seg.mean()
-            t = np.arange(m) - (m - 1) / 2.0
-            stt = m * (m * m - 1) / 12.0
-            sse_line = float(r @ r) - float(t @ r) ** 2 / stt
-            left, right = y[s:c], y[c:e]
-            sse_step = float(((left - left.mean()) ** 2).sum()
-                             + ((right - right.mean()) ** 2).sum())
-            ramp[i] = sse_line <= sse_step
+        b = np.concatenate(([0], cps, [n])).astype(np.int64)
+        s, c, e = b[:-2], b[1:-1], b[2:]
+        m = (e - s).astype(float)
+        m1 = (c - s).astype(float)
+        m2 = (e - c).astype(float)
+        sy = c1[e] - c1[s]
+        s1 = c1[c] - c1[s]
+        s2 = c1[e] - c1[c]
+        # sum of (local time - its mean) * z over [s, e); local times sum to zero there
+        stz = (ci[e] - ci[s]) - (s + (m - 1.0) / 2.0) * sy
+        stt = m * (m * m - 1.0) / 12.0
+        line = stz * stz / stt  # explained beyond the mean by a straight line
+        step = m1 * m2 / m * (s1 / m1 - s2 / m2) ** 2  # explained beyond the mean by a step
+        ramp = line >= step
         if not ramp.any():
             break
         cps = cps[~ramp]
