@@ -48,7 +48,7 @@ print(inv.summary())
 
 # %%
 ranking = rw.run_with_progress(rank_candidates, inv, label="Ranking root-cause candidates")
-rw.local_times(ranking, inv.timezone).head(10)
+rw.candidates_in_words(ranking, inv)
 
 # %% [markdown]
 # Scores on the left, when each candidate first changed or occurred on the right (the red line

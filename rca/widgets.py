@@ -61,6 +61,7 @@ __all__ = [
     "CandidateBrowser",
     "ledger_in_words",
     "changes_in_words",
+    "candidates_in_words",
     "local_times",
     "Checkpoint",
     "checkpoint",
@@ -427,7 +428,8 @@ class WindowPicker:
         self._labels = labels
         self.slider = _classed(w.SelectionRangeSlider(
             options=list(zip(labels, range(len(labels)))), index=(0, len(labels) - 1),
-            description="Window", continuous_update=False, layout=w.Layout(width="70%")), "rca-window-slider")
+            description="Window", continuous_update=False, readout=False,
+            layout=w.Layout(width="70%")), "rca-window-slider")
         self.reset = _classed(w.Button(description="incident window", tooltip="back to the incident's window"),
                               "rca-window-reset")
         self.label = _classed(w.HTML(), "rca-window-label")
@@ -768,6 +770,42 @@ def changes_in_words(changes: pd.DataFrame, investigation, *, limit: int = 15) -
         "size [noise sd]": top["delta_sigma"].round(1).tolist(),
         "strength": top["strength"].round(1).tolist(),
     })
+
+
+def candidates_in_words(candidates: pd.DataFrame, investigation, *, limit: int = 10) -> pd.DataFrame:
+    """The best candidates as a table for people: times in the display zone, leads in minutes.
+
+    Parameters
+    ----------
+    candidates : pandas.DataFrame
+        From :func:`rca.rank_candidates` (columns :data:`CANDIDATE_COLUMNS`; ``lead`` and
+        ``role`` are shown when present).
+    investigation : rca.Investigation
+        For the display zone.
+    limit : int, default 10
+        Rows shown.
+
+    Examples
+    --------
+    >>> candidates_in_words(ranking, inv)  # doctest: +SKIP
+    """
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ParameterError(f"limit={limit!r}; expected an integer >= 1")
+    top = _check_candidates(candidates).head(limit)
+    tz = investigation.timezone
+    out = pd.DataFrame({
+        "rank": top["rank"].astype(int).tolist(),
+        "candidate": top["name"].tolist(),
+        "what": [f"{d} {'signal' if t == 'signal' else 'event source'}" for d, t in zip(top["domain"], top["type"])],
+        "score": [f"{float(x):.3g}" for x in top["score"]],
+        f"first change / event ({tz})": [_local_text(t, tz) for t in top["onset"]],
+    })
+    if "lead" in top:
+        out["before the symptom"] = [_duration_text(pd.Timedelta(x)) if pd.notna(x) else "-" for x in top["lead"]]
+    if "role" in top:
+        out["role"] = top["role"].tolist()
+    out["evidence"] = top["evidence"].tolist()
+    return out.set_index("rank")
 
 
 # ---------------------------------------------------------------------------- explorers

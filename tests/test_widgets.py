@@ -371,3 +371,18 @@ def test_checkpoint_carries_facts_as_json(inv):
     assert facts["investigation"]["signals"] == inv.signals.shape[1]
     assert "What you should have now" in bundle["text/html"] and "open 04" in bundle["text/html"]
     assert f"{len(changes)} changes" in bundle["text/plain"]
+
+
+def test_candidates_in_words(inv):
+    cands = _candidates(inv).assign(lead=[pd.Timedelta("14min"), pd.NaT], role=["origin", "trigger"])
+    table = rw.candidates_in_words(cands, inv, limit=1)
+    assert list(table.index) == [1] and table.loc[1, "candidate"] == cands["name"][0]
+    assert table.loc[1, "what"] == f"{cands['domain'][0]} signal"
+    assert table.loc[1, "before the symptom"] == "14 min" and table.loc[1, "role"] == "origin"
+    when = cands["onset"][0].tz_convert(inv.timezone).strftime("%Y-%m-%d %H:%M:%S")
+    assert table.loc[1, f"first change / event ({inv.timezone})"] == when
+    full = rw.candidates_in_words(cands.drop(columns=["lead", "role"]), inv)
+    assert list(full.columns)[-1] == "evidence" and "role" not in full
+    assert full.loc[2, "what"] == "IT event source" and full.loc[2, f"first change / event ({inv.timezone})"] == "-"
+    with pytest.raises(ParameterError, match=r"limit=0; expected an integer >= 1"):
+        rw.candidates_in_words(cands, inv, limit=0)
