@@ -17,7 +17,6 @@ from pathlib import Path
 
 import jupytext
 import nbformat
-import pandas as pd
 import pytest
 
 import rca
