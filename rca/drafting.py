@@ -267,7 +267,18 @@ class ManifestDraft:
         if key in self._answers:
             return True
         m = re.match(r"^source\.(.+)\.timezone$", key)
-        return bool(m and "timezone" in self._answers)
+        if not (m and "timezone" in self._answers):
+            return False
+        src = next((s for s in self.sources if s.name == m.group(1)), None)
+        return src is not None and self._plant_zone_applies(src)
+
+    def _domain(self, s: SourceDraft):
+        return self._answers.get(f"source.{s.name}.domain", s.settings.get("domain"))
+
+    def _plant_zone_applies(self, s: SourceDraft) -> bool:
+        """``timezone=`` answers the naive times of plant (OT) sources, not of IT sources:
+        IT systems often log in UTC, so their zone is asked separately."""
+        return str(self._domain(s)).upper() != "IT"
 
     def _zone_default(self) -> str | None:
         if "timezone" in self._answers:
@@ -297,8 +308,9 @@ class ManifestDraft:
             or any manifest key of a source (``"source.historian.columns.tag"``,
             ``"source.it_events.domain"``).
         **answers
-            Shortcuts: ``title``, ``timezone`` (the display zone, and the zone of every source
-            with naive time stamps that is not answered separately), ``start``, ``symptom``,
+            Shortcuts: ``title``, ``timezone`` (the display zone, and the zone of every OT
+            source with naive time stamps that is not answered separately; IT sources with
+            naive times keep their own question), ``start``, ``symptom``,
             ``description``, ``lookback``, ``lookahead``.
 
         Raises
@@ -370,8 +382,12 @@ class ManifestDraft:
     def _source_table(self, s: SourceDraft, anchor: Path) -> dict:
         table: dict = {"name": s.name}
         settings = {k: (dict(v) if isinstance(v, dict) else v) for k, v in s.settings.items()}
-        zone = self._answers.get(f"source.{s.name}.timezone", self._answers.get("timezone")) \
-            if s.naive_times else "UTC"
+        if not s.naive_times:
+            zone = "UTC"
+        elif f"source.{s.name}.timezone" in self._answers:
+            zone = self._answers[f"source.{s.name}.timezone"]
+        else:
+            zone = self._answers.get("timezone") if self._plant_zone_applies(s) else None
         if zone is not None:
             settings["timezone"] = zone
         for k, v in self._answers.items():
@@ -1262,9 +1278,15 @@ def _guess_source(path: Path, name: str, frame: pd.DataFrame, info: dict) -> Sou
 
 
 def _clock_questions(sources: list[SourceDraft]) -> None:
-    """Naive local times of OT sources: suggest estimating their clock offset."""
+    """Naive local times of OT sources: suggest estimating their clock offset. Naive times of IT
+    sources: say that IT systems often log in UTC (their zone is not answered by ``timezone=``)."""
     trusted = [s for s in sources if not s.naive_times]
     for s in sources:
+        if s.naive_times and s.settings.get("domain") == "IT":
+            s.questions = [
+                Question(q.key, q.text + " IT systems often log in UTC; the plant's time zone given as "
+                         "timezone= is not applied to this IT source.", required=True, suggestion="UTC")
+                if q.key == f"source.{s.name}.timezone" else q for q in s.questions]
         if s.naive_times and s.settings.get("domain") == "OT" and trusted:
             s.questions.append(Question(
                 f"source.{s.name}.clock_offset",
@@ -1289,8 +1311,9 @@ def draft_manifest(folder, *, timezone: str | None = None, start=None, symptom: 
         The folder holding the exports (``.csv``, ``.csv.gz``, ``.tsv``, ``.txt``, ``.parquet``).
         Other files (manifests, READMEs, notebooks) are listed in ``skipped``.
     timezone : str, optional
-        The plant's time zone (IANA name): the display zone, and the zone of every file whose
-        time stamps carry none. Without it, that is asked.
+        The plant's time zone (IANA name): the display zone, and the zone of the plant (OT)
+        files whose time stamps carry none. Naive times in IT files are asked separately
+        (IT systems often log in UTC).
     start : str or pandas.Timestamp, optional
         When the incident was noticed (naive text is read in ``timezone``).
     symptom : str, optional

@@ -336,3 +336,27 @@ def test_question_objects_are_plain_data(tmp_path):
     assert table["it_events"]["clock_offset"] == "0s"
     assert table["historian"]["timezone"] == "Europe/Berlin"
     assert table["it_events"]["timezone"] == "UTC"
+
+
+def test_plant_zone_is_not_applied_to_naive_it_times(tmp_path):
+    inc = make_incident(cause="setpoint_change", seed=11, duration="2h", n_signals=24, events_per_hour=80, style="us_pi")
+    folder = tmp_path / "us"
+    inc.write(folder)
+    (folder / "investigation.toml").unlink()
+    draft = draft_manifest(folder, timezone=inc.timezone, start=inc.truth.noticed.isoformat())
+    open_keys = {q.key: q for q in draft.open_required}
+    assert "source.changes.timezone" in open_keys  # naive UTC change records: asked, not guessed
+    assert open_keys["source.changes.timezone"].suggestion == "UTC"
+    assert "IT systems often log in UTC" in open_keys["source.changes.timezone"].text
+    assert "source.pi_archive_export.timezone" not in open_keys  # answered by timezone=
+    with pytest.raises(ManifestError, match=r"source.changes.timezone"):
+        draft.to_manifest()
+    for q in draft.open_required:  # day/month order of the plant exports, if the dates cannot tell
+        if q.key.endswith(".time_format"):
+            draft.answer(q.key, "%m/%d/%Y %I:%M:%S %p")
+    draft.answer("source.changes.timezone", "UTC")
+    tables = {t["name"]: t for t in draft.to_dict()["source"]}
+    assert tables["changes"]["timezone"] == "UTC"
+    assert tables["pi_archive_export"]["timezone"] == inc.timezone
+    inv = _open(draft.write())
+    assert inv.ledger["changes"].rows_used == inv.ledger["changes"].rows_read
