@@ -9,11 +9,11 @@ from __future__ import annotations
 import importlib
 
 CAUSES = ("ot_fault", "setpoint_change", "it_change", "it_saturation")
-__all__ = ["CAUSES", "generate", "simulate"]
+__all__ = ["CAUSES", "generate", "simulate", "export"]
 
 
 def __getattr__(name):
     # lazy, so ``python -m benchmarks.holdout.generator`` does not import the module twice
-    if name in ("generate", "simulate", "GENERATOR_VERSION"):
+    if name in ("generate", "simulate", "export", "GENERATOR_VERSION"):
         return getattr(importlib.import_module("benchmarks.holdout.generator"), name)
     raise AttributeError(f"module 'benchmarks.holdout' has no attribute {name!r}")

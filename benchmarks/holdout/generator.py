@@ -31,7 +31,7 @@ from benchmarks.holdout.exports import measure, write_incident
 from benchmarks.holdout.naming import pick
 from benchmarks.holdout.scenario import CAUSES, Incident, build, chain_onsets
 
-__all__ = ["CAUSES", "generate", "simulate", "truth_of", "GENERATOR_VERSION"]
+__all__ = ["CAUSES", "generate", "simulate", "export", "truth_of", "GENERATOR_VERSION"]
 
 GENERATOR_VERSION = "holdout-1"
 
@@ -164,12 +164,38 @@ def generate(cause: str, seed: int, *, out_dir) -> Path:
     Examples
     --------
     >>> folder = generate("setpoint_change", 4, out_dir="/tmp/holdout_sp_4")  # doctest: +SKIP
-    >>> sorted(p.name for p in folder.iterdir())[:2]  # doctest: +SKIP
-    ['alarms_events.csv', 'historian_export.csv.gz']
+    >>> (folder / "truth.json").exists()  # doctest: +SKIP
+    True
     """
     if cause not in CAUSES:
         raise ValueError(f"cause: expected one of {', '.join(CAUSES)}; got {cause!r}")
-    inc = simulate(cause, seed)
+    return export(simulate(cause, seed), out_dir=out_dir)
+
+
+def export(incident: Incident, *, out_dir) -> Path:
+    """Write the exports, the manifest and ``truth.json`` of a simulated incident.
+
+    ``generate(cause, seed, out_dir=d)`` is ``export(simulate(cause, seed), out_dir=d)``; the
+    split lets a caller keep the clean simulation next to the files written from it.
+
+    Parameters
+    ----------
+    incident : Incident
+        From :func:`simulate`.
+    out_dir : str or pathlib.Path
+        Folder to write (created if needed).
+
+    Returns
+    -------
+    pathlib.Path
+
+    Examples
+    --------
+    >>> inc = simulate("it_saturation", 1)  # doctest: +SKIP
+    >>> export(inc, out_dir="/tmp/holdout_sat_1").name  # doctest: +SKIP
+    'holdout_sat_1'
+    """
+    inc = incident
     out = Path(out_dir)
     vals, bad, glitches = measure(inc, _rng(inc, 1))
     rng_ev = _rng(inc, 2)

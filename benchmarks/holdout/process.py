@@ -570,6 +570,10 @@ def simulate_water(p, n, exo, sp, fault, path, *, operator=None) -> SimResult:
     qout_slow = [q / nf] * nf
     kv = q / nf / (0.55 * math.sqrt(sp_lvl[0] + 3.0 - 0.6))
     pis = [PI(60.0, 240.0, 0.0, 100.0, 55.0, reverse=True) for _ in range(nf)]
+    sqrt = math.sqrt
+    inv_qf = nf / qn  # 1 / nominal flow per filter
+    inv_af = 1.0 / 3600.0 / a_f
+    hl_step = p["hl_rate"] / 3600.0 * inv_qf
     ripen = [0.0] * nf
     prev_bw = 0
     ft_comb = 0.1
@@ -656,6 +660,8 @@ def simulate_water(p, n, exo, sp, fault, path, *, operator=None) -> SimResult:
         qin_f = q / n_in
         turb_sum = 0.0
         q_sum = 0.0
+        lvl_sp = sp_lvl[i]
+        load_term = set2 * passf * qin_f * inv_qf
         for k in range(nf):
             if wash == k + 1:
                 if prev_bw != wash:
@@ -669,22 +675,28 @@ def simulate_water(p, n, exo, sp, fault, path, *, operator=None) -> SimResult:
                 continue
             if prev_bw == k + 1 and wash != k + 1:
                 phases.append((i, f"LT4{k + 1}1", "IN SERVICE", f"filter {k + 1} returned to service"))
-            hl[k] += p["hl_rate"] / 3600.0 * qin_f / (qn / nf)
-            cmd = pis[k].step(sp_lvl[i], lvl[k])
+            hl[k] += hl_step * qin_f
+            cmd = pis[k].step(lvl_sp, lvl[k])
             vmax = vlim[k][i]
-            vtarget[k] = cmd if cmd < vmax else vmax
-            valve[k] += max(-1.0, min(1.0, (vtarget[k] - valve[k]) * 0.2))
-            head = max(lvl[k] + 3.0 - hl[k], 0.05)
-            qout[k] = kv * valve[k] / 100.0 * math.sqrt(head)
-            lvl[k] += (qin_f - qout[k]) / 3600.0 / a_f
-            if lvl[k] < 0.0:
-                lvl[k] = 0.0
-            qout_slow[k] += (qout[k] - qout_slow[k]) / 30.0
-            surge = abs(qout[k] - qout_slow[k]) / (qn / nf)
-            ripen[k] *= 0.9989
-            f_t = set2 * passf * (qin_f / (qn / nf)) * (1.0 + 2.0 * max(0.0, hl[k] - 2.2)) + ripen[k] + 1.0 * surge
-            turb_sum += f_t * qout[k]
-            q_sum += qout[k]
+            vt = cmd if cmd < vmax else vmax
+            vtarget[k] = vt
+            dv = (vt - valve[k]) * 0.2
+            v = valve[k] + (1.0 if dv > 1.0 else (-1.0 if dv < -1.0 else dv))
+            valve[k] = v
+            head = lvl[k] + 3.0 - hl[k]
+            qo = kv * v * 0.01 * sqrt(head if head > 0.05 else 0.05)
+            qout[k] = qo
+            lv = lvl[k] + (qin_f - qo) * inv_af
+            lvl[k] = lv if lv > 0.0 else 0.0
+            qs = qout_slow[k] + (qo - qout_slow[k]) / 30.0
+            qout_slow[k] = qs
+            surge = (qo - qs if qo > qs else qs - qo) * inv_qf
+            r = ripen[k] * 0.9989
+            ripen[k] = r
+            x_hl = hl[k] - 2.2
+            f_t = load_term * (1.0 + 2.0 * x_hl if x_hl > 0.0 else 1.0) + r + surge
+            turb_sum += f_t * qo
+            q_sum += qo
         prev_bw = wash
         ft_comb = 0.03 + turb_sum / max(q_sum, 1.0)
         ft_hist[i] = ft_comb
