@@ -1,0 +1,491 @@
+"""How well ``rca.rank_candidates`` finds root causes, against peers on the same data.
+
+Datasets (details and answer keys in ``benchmarks/_rank_datasets.py``):
+
+* **generated**: ``rca.datasets.make_incident`` (the project's own generator), the four
+  causes x ``--seeds`` (default 1000-1011: 48 incidents; the lead develops on 100-107 and
+  200-229), with distractor changes near the onset;
+* **holdout**: ``benchmarks.holdout.generate``, an independent generator written without
+  looking at ``rca`` (incidents the project has never seen), same causes and seeds;
+* **tep**: Tennessee Eastman (Braatz), the 18 detectable faults, answer = the approximate
+  root variables of ``idv_root_cause_map.csv``;
+* **petshop**: PetShop issues that have a normal-operation history, answer = the root-cause
+  component.
+
+Methods, all on the same data in the same run:
+
+* ``rca``: ``rca.rank_candidates`` with its defaults (an Investigation for incident folders;
+  a wide frame with ``incident_start`` for TEP and PetShop, plus the target as symptom for
+  PetShop). It ranks signals and event sources.
+* ``N-sigma``: max ``|z|`` of the anomalous period against the normal period (RCAEval).
+* ``BARO``: BARO's RobustScorer run by the ``fse-baro`` package itself (signed max robust z;
+  columns constant in either period dropped, as the package does).
+* ``BARO abs``: the same scorer with ``|z|`` and constant columns kept (our re-implementation,
+  kinder to the peer: drops and setpoint moves count).
+* ``random``: a seeded random order of the same candidates ``rca`` may name (signals and,
+  for incident folders, the event sources in the window).
+
+The peers get the **true onset** (as RCAEval gives it): normal = everything before it,
+anomalous = onset .. end of the investigation window (incident start + look-ahead). They see
+signals only, so they cannot name an event source: for an IT change they cannot be right,
+and are scored by the same rule as ``rca`` (the change record's host, never the metric it
+degraded). PetShop ranks components: a peer's component score is its best metric's score,
+``rca``'s component order is the order in which its ranked metrics first name a component.
+
+Metrics (RCAEval): AC@k = share of cases with a right answer among the first k; Avg@5 = mean
+of AC@1..AC@5. A method that fails on a case (an exception) scores a miss there, and the
+failure is counted in the ``errors`` column and listed.
+
+Timing: one 8-hour, 50-signal incident with 10,000 event rows
+(``make_incident(..., n_signals=50, events_per_hour=1250)``), median of 3 runs of load and of
+``rank_candidates`` against N-sigma on the same data, in the same process.
+
+Run: ``nice -n 10 .venv/bin/python benchmarks/rank_eval.py`` (``--quick`` for 3 seeds per
+cause, ``--only generated,tep`` for some datasets, ``--seeds 1000-1011``). Incident folders are
+cached in ``$TMPDIR/rca_rank_eval`` (keyed by a hash of each generator's code).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import subprocess
+import sys
+import time
+import warnings
+from collections.abc import Collection, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import _peers, _rank_datasets as rd  # noqa: E402
+from rca.errors import ParameterError  # noqa: E402
+
+CAUSES = ("ot_fault", "setpoint_change", "it_change", "it_saturation")
+METHODS = ("rca", "N-sigma", "BARO", "BARO abs", "random")
+DATASETS = ("generated", "holdout", "tep", "petshop", "timing")
+DEFAULT_SEEDS = tuple(range(1000, 1012))
+QUICK_SEEDS = tuple(range(1000, 1003))
+
+
+# ------------------------------------------------------------------------------ metrics
+
+
+def first_hit(ranked: Sequence, answers: Collection) -> int | None:
+    """1-based position of the first right answer in ``ranked`` (None when there is none).
+
+    A name that appears again further down is not counted twice: positions are those of the
+    list with repeats removed.
+
+    Examples
+    --------
+    >>> first_hit(["a", "b", "a", "c"], {"c"})
+    3
+    >>> first_hit(["a", "b"], {"z"}) is None
+    True
+    """
+    if isinstance(answers, str):
+        raise ParameterError(f"answers: expected a collection of names, got the string {answers!r}")
+    seen = []
+    for name in ranked:
+        if name in seen:
+            continue
+        seen.append(name)
+        if name in answers:
+            return len(seen)
+    return None
+
+
+def _check_hits(hits) -> list:
+    hits = list(hits)
+    for i, h in enumerate(hits):
+        if h is not None and (isinstance(h, bool) or not isinstance(h, (int, np.integer)) or h < 1):
+            raise ParameterError(f"hits[{i}]: expected a positive rank or None, got {h!r}")
+    return hits
+
+
+def accuracy_at(hits, k: int) -> float:
+    """AC@k: the share of cases whose first right answer is among the first ``k``.
+
+    Parameters
+    ----------
+    hits : iterable of int or None
+        Per case, :func:`first_hit` (None = never right).
+    k : int
+        How many candidates count [-].
+
+    Examples
+    --------
+    >>> accuracy_at([1, 2, None, 4], 2)
+    0.5
+    """
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ParameterError(f"k: expected a positive whole number, got {k!r}")
+    hits = _check_hits(hits)
+    if not hits:
+        raise ParameterError("hits: expected at least one case, got none")
+    return sum(h is not None and h <= k for h in hits) / len(hits)
+
+
+def average_accuracy(hits, k: int = 5) -> float:
+    """Avg@k: the mean of AC@1 .. AC@k.
+
+    Examples
+    --------
+    >>> average_accuracy([1, 3], k=5)  # AC@1..5 = 0.5, 0.5, 1, 1, 1
+    0.8
+    """
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ParameterError(f"k: expected a positive whole number, got {k!r}")
+    return float(np.mean([accuracy_at(hits, j) for j in range(1, k + 1)]))
+
+
+def summarise(rows: pd.DataFrame, by=("method",)) -> pd.DataFrame:
+    """AC@1, AC@3, Avg@5, cases, errors and median seconds per case, per ``by`` group."""
+    out = []
+    for key, g in rows.groupby(list(by), sort=False):
+        hits = [None if pd.isna(h) else int(h) for h in g["hit"]]
+        key = key if isinstance(key, tuple) else (key,)
+        out.append({**dict(zip(by, key)), "AC@1": accuracy_at(hits, 1), "AC@3": accuracy_at(hits, 3),
+                    "Avg@5": average_accuracy(hits, 5), "n": len(hits), "errors": int((g["error"] != "").sum()),
+                    "median s": float(np.median(g["seconds"]))})
+    return pd.DataFrame(out)
+
+
+def markdown(frame: pd.DataFrame, digits: int = 3) -> str:
+    """A GitHub pipe table of ``frame`` (floats with ``digits`` decimals)."""
+    def cell(v):
+        if isinstance(v, (float, np.floating)):
+            return "" if np.isnan(v) else f"{v:.{digits}f}"
+        return str(v)
+
+    cols = list(frame.columns)
+    lines = ["| " + " | ".join(map(str, cols)) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------ running
+
+
+def _timed(fn, *args, **kwargs):
+    t = time.perf_counter()
+    try:
+        out, err = fn(*args, **kwargs), ""
+    except Exception as exc:  # a failure on one case is a miss there, counted and listed
+        out, err = None, f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+    return out, time.perf_counter() - t, err
+
+
+def _peer_rankings(frame, onset, end, *, components=None) -> dict:
+    """{method: (ranked names, seconds, error)} for the three scorers on one frame."""
+    scorers = {
+        "N-sigma": lambda: _peers.nsigma_scores(frame, onset=onset, end=end),
+        "BARO": lambda: _peers.baro_scores(frame, onset=onset, end=end),
+        "BARO abs": lambda: _peers.robust_scores(frame, onset=onset, end=end, absolute=True),
+    }
+    out = {}
+    for name, fn in scorers.items():
+        def ranked():
+            s = fn()
+            if components:
+                s = _peers.aggregate_max(s, components)
+            return _peers.ranked_names(s)
+
+        out[name] = _timed(ranked)
+    return out
+
+
+def _row(dataset, case, group, method, ranked, seconds, error, answers, top=None):
+    hit = first_hit(ranked, answers) if ranked is not None else None
+    unique = [] if ranked is None else list(dict.fromkeys(ranked))
+    return {"dataset": dataset, "case": case, "group": group, "method": method, "hit": hit,
+            "hit name": unique[hit - 1] if hit else None, "seconds": seconds, "error": error,
+            "top": unique[:3]}
+
+
+def run_incidents(generator: str, seeds, *, cache=None, random_seed=0, log=print) -> pd.DataFrame:
+    """Every method on every (cause, seed) incident folder of one generator."""
+    import rca
+
+    version = rd.generator_version(generator)
+    rows = []
+    for cause in CAUSES:
+        for seed in seeds:
+            t = time.perf_counter()
+            case = rd.incident_case(generator, cause, seed, cache=cache, version=version)
+            t_gen = time.perf_counter() - t
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                t = time.perf_counter()
+                inv = rca.open_investigation(case.manifest)
+                t_load = time.perf_counter() - t
+                cands, secs, err = _timed(rca.rank_candidates, inv)
+            ranked = None if cands is None else list(cands["name"])
+            rows.append(_row(generator, case.case_id, cause, "rca", ranked, secs, err, case.answers))
+            rows[-1]["load s"] = t_load
+            rows[-1]["truth"] = case.root_cause
+            hit = rows[-1]["hit"]
+            lo, end = inv.resolve_window("incident")
+            signals = inv.signals
+            for name, (rk, s, e) in _peer_rankings(signals, case.onset, end).items():
+                rows.append(_row(generator, case.case_id, cause, name, rk, s, e, case.answers))
+            ev = inv.events
+            sources = sorted(set(ev.loc[(ev["time"] >= lo) & (ev["time"] <= end), "source"].astype(str)))
+            universe = list(signals.columns) + [s for s in sources if s not in signals.columns]
+            rk, s, e = _timed(_peers.random_ranking, universe, seed=f"{random_seed}:{generator}:{case.case_id}")
+            rows.append(_row(generator, case.case_id, cause, "random", rk, s, e, case.answers))
+            log(f"  {generator} {case.case_id:<22} prepare {t_gen:5.1f} s  load {t_load:4.1f} s  "
+                f"rank {secs:5.1f} s  rca hit {hit if hit is not None else '-'}" + (f"  ERROR {err}" if err else ""))
+    return pd.DataFrame(rows)
+
+
+def run_frames(cases, *, random_seed=0, log=print) -> pd.DataFrame:
+    """Every method on wide-frame cases (TEP, PetShop)."""
+    import rca
+
+    rows = []
+    for case in cases:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cands, secs, err = _timed(rca.rank_candidates, case.frame, incident_start=case.incident_start,
+                                      symptom=case.symptom)
+        ranked = None
+        if cands is not None:
+            names = list(cands["name"])
+            ranked = [case.components.get(n, n) for n in names] if case.components else names
+        rows.append(_row(case.dataset, case.case_id, case.group, "rca", ranked, secs, err, case.answers))
+        hit = rows[-1]["hit"]
+        comp = case.components or None
+        for name, (rk, s, e) in _peer_rankings(case.frame, case.onset, case.end, components=comp).items():
+            rows.append(_row(case.dataset, case.case_id, case.group, name, rk, s, e, case.answers))
+        universe = list(dict.fromkeys(case.components.values())) if case.components else list(case.frame.columns)
+        rk, s, e = _timed(_peers.random_ranking, universe, seed=f"{random_seed}:{case.dataset}:{case.case_id}")
+        rows.append(_row(case.dataset, case.case_id, case.group, "random", rk, s, e, case.answers))
+        log(f"  {case.dataset} {case.case_id:<34} rank {secs:5.2f} s  rca hit {hit if hit is not None else '-'}"
+            + (f"  ERROR {err}" if err else ""))
+    return pd.DataFrame(rows)
+
+
+def run_timing(*, cache=None, cause="it_change", seed=2000, repeats=3, log=print) -> dict:
+    """Median load and ranking time on one 8 h, 50-signal, 10,000-event incident, vs N-sigma."""
+    import rca
+    from rca.datasets import make_incident
+
+    cache = rd.CACHE if cache is None else Path(cache)
+    folder = cache / f"timing-{rd.generator_version('generated')}" / f"{cause}_{seed}"
+    if not (folder / ".complete").exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        make_incident(cause=cause, seed=seed, n_signals=50, events_per_hour=1250).write(folder)
+        (folder / ".complete").write_text("ok\n")
+    truth = rd.read_answer_key(folder)
+    load, rank, nsig = [], [], []
+    for _ in range(repeats):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            t0 = time.perf_counter()
+            inv = rca.open_investigation(folder / "investigation.toml")
+            t1 = time.perf_counter()
+            rca.rank_candidates(inv)
+            t2 = time.perf_counter()
+        _, end = inv.resolve_window("incident")
+        t3 = time.perf_counter()
+        _peers.nsigma_scores(inv.signals, onset=truth["onset"], end=end)
+        t4 = time.perf_counter()
+        load.append(t1 - t0)
+        rank.append(t2 - t1)
+        nsig.append(t4 - t3)
+    out = {
+        "incident": f"{cause} seed {seed}", "signals": int(inv.signals.shape[1]), "events": int(len(inv.events)),
+        "grid": str(inv.signals.index[1] - inv.signals.index[0]), "rows": int(inv.signals.shape[0]),
+        "load s": float(np.median(load)), "rank s": float(np.median(rank)),
+        "load+rank s": float(np.median(np.add(load, rank))), "N-sigma s": float(np.median(nsig)),
+        "runs": repeats, "loadavg": os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan"),
+    }
+    out["ratio rank / N-sigma"] = out["rank s"] / max(out["N-sigma s"], 1e-9)
+    return out
+
+
+# ------------------------------------------------------------------------------ reporting
+
+
+def per_group_table(rows: pd.DataFrame, groups) -> pd.DataFrame:
+    """Method x (group AC@1, group AC@3)."""
+    table = []
+    for method in METHODS:
+        m = rows[rows["method"] == method]
+        if m.empty:
+            continue
+        line = {"method": method}
+        for g in groups:
+            hits = [None if pd.isna(h) else int(h) for h in m.loc[m["group"] == g, "hit"]]
+            if hits:
+                line[f"{g} AC@1"] = accuracy_at(hits, 1)
+                line[f"{g} AC@3"] = accuracy_at(hits, 3)
+        table.append(line)
+    return pd.DataFrame(table)
+
+
+def hit_matrix(rows: pd.DataFrame) -> pd.DataFrame:
+    """Case x method: rank of the first right answer ('-' = not ranked)."""
+    wide = rows.pivot_table(index="case", columns="method", values="hit", aggfunc="first", dropna=False, sort=False)
+    wide = wide.reindex(columns=[m for m in METHODS if m in wide.columns])
+    return wide.map(lambda v: "-" if pd.isna(v) else str(int(v))).reset_index()
+
+
+def _ordered(table: pd.DataFrame) -> pd.DataFrame:
+    order = {m: i for i, m in enumerate(METHODS)}
+    return table.sort_values("method", key=lambda s: s.map(order)).reset_index(drop=True)
+
+
+def report_incidents(rows: pd.DataFrame, title: str) -> str:
+    out = [f"### {title}", "", markdown(_ordered(summarise(rows))), ""]
+    out += ["Per cause (AC@1 / AC@3):", "", markdown(per_group_table(rows, CAUSES), 2), ""]
+    r = rows[rows["method"] == "rca"]
+    found = r[r["hit"].notna()]
+    by_alias = found[found["hit name"] != found["truth"]]
+    misses = r[(r["hit"] != 1) | r["hit"].isna()]
+    if len(misses):
+        out += ["rca not first (case: truth -> rank of truth; rca's top 3):", ""]
+        for _, m in misses.iterrows():
+            rank = "-" if pd.isna(m["hit"]) else int(m["hit"])
+            out.append(f"- {m['case']}: {m['truth']} -> {rank}; {', '.join(m['top'] or [])}"
+                       + (f" ({m['error']})" if m["error"] else ""))
+        out.append("")
+    load = rows["load s"].dropna() if "load s" in rows else pd.Series(dtype=float)
+    if len(load):
+        out += [f"Load (open_investigation) median {load.median():.2f} s per incident. rca named the root "
+                f"somewhere in its list in {len(found)} of {len(r)} incidents; in {len(by_alias)} of them by an "
+                f"alias ({', '.join(f'{a} for {b}' for a, b in zip(by_alias['hit name'], by_alias['truth'])) or '-'}).",
+                ""]
+    return "\n".join(out)
+
+
+def report_frames(rows: pd.DataFrame, title: str, cases) -> str:
+    out = [f"### {title}", "", markdown(_ordered(summarise(rows))), ""]
+    if title.startswith("Tennessee"):
+        hm = hit_matrix(rows)
+        answers = {c.case_id: ", ".join(sorted(c.answers)) for c in cases}
+        hm.insert(1, "root variables (map)", hm["case"].map(answers))
+        out += ["Rank of the first root variable per fault ('-' = not ranked):", "", markdown(hm), ""]
+    else:
+        groups = list(dict.fromkeys(c.group for c in cases))
+        out += ["Per scenario (AC@1 / AC@3):", "", markdown(per_group_table(rows, groups), 2), ""]
+        by_root = rows.assign(group=rows["case"].map({c.case_id: next(iter(c.answers)) for c in cases}))
+        roots = sorted(by_root["group"].unique())
+        t = per_group_table(by_root, roots)
+        out += ["Per root-cause component (AC@1 / AC@3):", "",
+                markdown(t.set_axis([c.replace("_AWS::", " ") for c in t.columns], axis=1), 2), ""]
+    errors = rows[rows["error"] != ""]
+    if len(errors):
+        out += ["Failures:", ""] + [f"- {r['method']} on {r['case']}: {r['error']}" for _, r in errors.iterrows()] + [""]
+    return "\n".join(out)
+
+
+def _parse_seeds(text: str) -> tuple:
+    seeds = []
+    for part in str(text).split(","):
+        part = part.strip()
+        try:
+            if "-" in part:
+                a, b = (int(x) for x in part.split("-", 1))
+                if b < a:
+                    raise ValueError
+                seeds += list(range(a, b + 1))
+            elif part:
+                seeds.append(int(part))
+        except ValueError:
+            raise ParameterError(f"--seeds: expected seeds like '1000-1011' or '1000,1005', got {text!r}") from None
+    if not seeds:
+        raise ParameterError(f"--seeds: expected at least one seed, got {text!r}")
+    return tuple(dict.fromkeys(seeds))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="3 seeds per cause, PetShop test issues only")
+    parser.add_argument("--only", default=",".join(DATASETS),
+                        help=f"comma-separated subset of {', '.join(DATASETS)} (default: all)")
+    parser.add_argument("--seeds", default=None, help="seeds per cause, e.g. 1000-1011 (default) or 1000,1004")
+    parser.add_argument("--tep-delay", default="1h", help="TEP incident start after the fault onset (default 1h)")
+    parser.add_argument("--random-seed", type=int, default=0, help="seed of the random ranking (default 0)")
+    parser.add_argument("--cache", default=None, help=f"incident cache folder (default {rd.CACHE})")
+    parser.add_argument("--quiet", action="store_true", help="no per-case progress lines")
+    args = parser.parse_args(argv)
+    only = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = [s for s in only if s not in DATASETS]
+    if unknown:
+        parser.error(f"--only: unknown {unknown}; expected some of {', '.join(DATASETS)}")
+    seeds = _parse_seeds(args.seeds) if args.seeds else (QUICK_SEEDS if args.quick else DEFAULT_SEEDS)
+    log = (lambda *a, **k: None) if args.quiet else (lambda *a, **k: print(*a, **k, flush=True))
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--", "rca"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    ranking_hash = hashlib.sha256((ROOT / "rca" / "ranking.py").read_bytes()).hexdigest()[:10]
+    t_all = time.perf_counter()
+    sections = [
+        "## Root-cause ranking evaluation",
+        "",
+        f"commit {commit or '?'}" + (" (rca/ has uncommitted changes)" if dirty else "")
+        + f"; rca/ranking.py sha256 {ranking_hash}"
+        + (f"; RCA_RANK_EXP={os.environ['RCA_RANK_EXP']}" if "RCA_RANK_EXP" in os.environ else "")
+        + f"; seeds per cause {seeds[0]}..{seeds[-1]} ({len(seeds)}); random seed {args.random_seed}; "
+        f"load average at start {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
+        "",
+    ]
+    print("\n".join(sections), flush=True)
+
+    def emit(text):
+        sections.append(text)
+        print(text, flush=True)
+
+    if "generated" in only:
+        log(f"generated incidents ({len(seeds) * 4}) ...")
+        rows = run_incidents("generated", seeds, cache=args.cache, random_seed=args.random_seed, log=log)
+        emit(report_incidents(rows, f"Generated incidents (rca.datasets, {len(rows) // len(METHODS)} cases)"))
+    if "holdout" in only:
+        try:
+            from benchmarks.holdout import generate  # noqa: F401
+        except ImportError as exc:
+            emit(f"### Hold-out incidents\n\nskipped: benchmarks.holdout.generate cannot be imported ({exc})\n")
+        else:
+            log(f"hold-out incidents ({len(seeds) * 4}) ...")
+            rows = run_incidents("holdout", seeds, cache=args.cache, random_seed=args.random_seed, log=log)
+            emit(report_incidents(rows, f"Hold-out incidents (benchmarks.holdout, {len(rows) // len(METHODS)} cases)"))
+    if "tep" in only:
+        folder = rd.DATASETS / "tep_braatz"
+        if not folder.exists():
+            emit(f"### Tennessee Eastman\n\nskipped: {folder} not found\n")
+        else:
+            cases = rd.tep_cases(folder, delay=args.tep_delay)
+            log(f"TEP ({len(cases)} faults) ...")
+            rows = run_frames(cases, random_seed=args.random_seed, log=log)
+            emit(report_frames(rows, f"Tennessee Eastman ({len(cases)} faults; IDV "
+                                     f"{', '.join(map(str, rd.TEP_UNDETECTABLE))} excluded; incident start = "
+                                     f"onset + {args.tep_delay})", cases))
+    if "petshop" in only:
+        folder = rd.DATASETS / "petshop" / "dataset"
+        if not folder.exists():
+            emit(f"### PetShop\n\nskipped: {folder} not found\n")
+        else:
+            cases, skipped = rd.petshop_cases(folder, splits=("test",) if args.quick else ("train", "test"))
+            log(f"PetShop ({len(cases)} issues) ...")
+            rows = run_frames(cases, random_seed=args.random_seed, log=log)
+            reasons = pd.Series([r for _, r in skipped]).value_counts()
+            emit(report_frames(rows, f"PetShop ({len(cases)} issues)", cases)
+                 + "".join(f"Skipped {n} issue(s): {reason}\n" for reason, n in reasons.items()))
+    if "timing" in only:
+        log("timing ...")
+        t = run_timing(cache=args.cache)
+        emit("### Timing (one 8 h incident, median of 3 runs)\n\n" + markdown(pd.DataFrame([t]), 2) + "\n")
+    emit(f"Total wall time {time.perf_counter() - t_all:.0f} s; load average at end {os.getloadavg()[0]:.1f}.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
