@@ -32,7 +32,7 @@ from rca import widgets as rw
 from rca.charts import candidates_chart, propagation_chart
 from rca.hypotheses import open_hypothesis_log
 from rca.hypothesis_board import HypothesisBoard
-from rca.ranking import rank_candidates
+from rca.ranking import propagation_edges, rank_candidates
 
 rw.offline_charts()
 inv = rca.open_investigation(investigation)
@@ -87,7 +87,7 @@ browser
 # it most likely caused (thicker = stronger evidence). Read from left to right.
 
 # %%
-rw.ChartView(propagation_chart(ranking.attrs["propagation"], signal_info=inv.signal_info,
+rw.ChartView(propagation_chart(propagation_edges(ranking), signal_info=inv.signal_info,
                                incident_start=inv.incident.start, timezone=inv.timezone))
 
 # %% [markdown]

@@ -55,12 +55,19 @@ _LAZY = {
     "LaggedCorrelation": "rca.relate",
     # ranking
     "rank_candidates": "rca.ranking",
+    "propagation_edges": "rca.ranking",
+    "detect_ramps": "rca.trends",
     # collaboration and reporting
     "HypothesisLog": "rca.hypotheses",
     "ImportResult": "rca.hypotheses",
     "open_hypothesis_log": "rca.hypotheses",
     "hypothesis_log_path": "rca.hypotheses",
     "HypothesisBoard": "rca.hypothesis_board",
+    "build_report": "rca.report",
+    "write_report": "rca.report",
+    "Report": "rca.report",
+    # manifests
+    "draft_manifest": "rca.drafting",
     # generated incidents
     "make_incident": "rca.datasets",
 }

@@ -2,6 +2,14 @@
 
 ``rca check MANIFEST [--json]``
     Load every source, print the data-quality ledger and how the sources were aligned.
+``rca rank MANIFEST [--json] [--top K]``
+    Rank the likely root causes, signals and event sources together, with the evidence.
+``rca report MANIFEST -o report.html``
+    Write the investigation report (HTML, or Markdown for a ``.md`` path).
+``rca demo [MANIFEST] [--out DIR]``
+    Check, rank and report the bundled sample incident (what ``make demo`` runs).
+``rca make-incident --cause CAUSE --seed N FOLDER`` / ``rca make-incident --samples [ROOT]``
+    Generate an incident folder with known truth, or rebuild the bundled samples.
 
 Errors in the input (a missing file, a bad column, a typo in the manifest) are printed as one
 clear message on stderr with exit status 2, never as a traceback.
@@ -16,7 +24,7 @@ import warnings
 
 import pandas as pd
 
-from rca.errors import RcaError, RcaWarning
+from rca.errors import ParameterError, RcaError, RcaWarning
 
 __all__ = ["main"]
 
@@ -101,6 +109,117 @@ def _check(args) -> int:
     return 0
 
 
+def _load(manifest):
+    from rca.investigation import open_investigation
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RcaWarning)
+        inv = open_investigation(manifest)
+    return inv, [str(w.message) for w in caught if issubclass(w.category, RcaWarning)]
+
+
+def _rank_payload(inv, ranking, top) -> dict:
+    rows = ranking.head(top) if top else ranking
+    return {
+        "title": inv.title,
+        "manifest": str(inv.path),
+        "symptom": ranking.attrs["settings"].get("symptoms"),
+        "symptom_onset": ranking.attrs["settings"].get("symptom_onset"),
+        "candidates": [
+            {
+                "rank": int(r["rank"]),
+                "name": str(r["name"]),
+                "type": str(r["type"]),
+                "domain": str(r["domain"]),
+                "score": round(float(r["score"]), 4),
+                "onset": pd.Timestamp(r["onset"]).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "evidence": str(r["evidence"]),
+                "role": str(r.get("role", "")),
+            }
+            for _, r in rows.iterrows()
+        ],
+        "settings": ranking.attrs["settings"],
+    }
+
+
+def _print_ranking(inv, ranking, top):
+    rows = ranking.head(top) if top else ranking
+    tz = inv.timezone
+    print(f"rca rank: {inv.title}")
+    s = ranking.attrs["settings"]
+    print(f"symptom: {', '.join(s['symptoms'])} ({s['symptom_choice']}); began {_fmt_time(s['symptom_onset'], tz)}")
+    print()
+    for _, r in rows.iterrows():
+        print(f"{int(r['rank']):>3}. {r['name']}  [{r['type']}, {r['domain'] or '?'}]  score {r['score']:.2f}  "
+              f"onset {_fmt_time(r['onset'], tz)}")
+        print(f"      {r['evidence']}")
+    print()
+    print(f"times in {tz}; {len(ranking)} candidates in all" + (f", the best {top} shown" if top else ""))
+
+
+def _rank(args) -> int:
+    from rca.ranking import rank_candidates
+
+    inv, _ = _load(args.manifest)
+    ranking = rank_candidates(inv)
+    if args.json:
+        print(json.dumps(_rank_payload(inv, ranking, args.top), indent=2, default=str))
+    else:
+        _print_ranking(inv, ranking, args.top or 15)
+    return 0
+
+
+def _report(args) -> int:
+    from rca.report import write_report
+
+    path = write_report(args.manifest, args.output)
+    print(f"report written to {path}")
+    return 0
+
+
+def _demo(args) -> int:
+    from pathlib import Path
+
+    from rca.ranking import rank_candidates
+    from rca.report import write_report
+
+    manifest = Path(args.manifest)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"== 1/3 rca check {manifest}")
+    rc = _check(argparse.Namespace(manifest=str(manifest), json=False))
+    inv, _ = _load(manifest)
+    print()
+    print(f"== 2/3 rca rank {manifest}")
+    ranking = rank_candidates(inv)
+    _print_ranking(inv, ranking, 10)
+    (out / "ranking.json").write_text(json.dumps(_rank_payload(inv, ranking, None), indent=2, default=str))
+    print()
+    print(f"== 3/3 rca report {manifest}")
+    report = write_report(inv, out / f"{manifest.parent.name}_report.html", candidates=ranking)
+    print()
+    print("output:")
+    print(f"  ranking (JSON): {(out / 'ranking.json').resolve()}")
+    print(f"  report (HTML):  {Path(report).resolve()}")
+    return rc
+
+
+def _make_incident(args) -> int:
+    from rca import datasets
+
+    if args.samples is not None:
+        paths = datasets.write_sample_data(args.samples)
+        for p in paths:
+            print(f"wrote {p}")
+        return 0
+    if not args.cause or args.folder is None:
+        raise ParameterError("make-incident: give --cause and a FOLDER (or --samples to rebuild the bundled samples)")
+    inc = datasets.make_incident(cause=args.cause, seed=args.seed)
+    path = inc.write(args.folder)
+    print(f"wrote {path} ({args.cause}, seed {args.seed}); the answer key is in {path.parent / 'truth.json'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rca", description="Root-cause analysis of manufacturing incidents.")
     from rca import __version__
@@ -113,6 +232,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("manifest", help="the investigation manifest (investigation.toml) or its folder")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
     p.set_defaults(func=_check)
+
+    p = sub.add_parser("rank", help="rank the likely root causes with their evidence")
+    p.add_argument("manifest", help="the investigation manifest or its folder")
+    p.add_argument("--json", action="store_true", help='print {"candidates": [...]} as JSON, best first')
+    p.add_argument("--top", type=int, default=None, metavar="K", help="only the best K candidates")
+    p.set_defaults(func=_rank)
+
+    p = sub.add_parser("report", help="write the investigation report (self-contained HTML, or Markdown)")
+    p.add_argument("manifest", help="the investigation manifest or its folder")
+    p.add_argument("-o", "--output", required=True, help="report.html or report.md")
+    p.set_defaults(func=_report)
+
+    p = sub.add_parser("demo", help="check, rank and report the bundled sample incident")
+    p.add_argument("manifest", nargs="?", default="sample_data/line3_scrap_spike/investigation.toml")
+    p.add_argument("--out", default="out", help="folder for the ranking and the report (default: out)")
+    p.set_defaults(func=_demo)
+
+    p = sub.add_parser("make-incident", help="generate an incident folder with known truth")
+    p.add_argument("folder", nargs="?", default=None, help="where to write it")
+    p.add_argument("--cause", help="ot_fault, setpoint_change, it_change or it_saturation")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--samples", nargs="?", const="sample_data", default=None, metavar="ROOT",
+                   help="rebuild the bundled sample incidents under ROOT (default sample_data)")
+    p.set_defaults(func=_make_incident)
     return parser
 
 

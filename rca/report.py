@@ -1984,6 +1984,10 @@ def build_report(
         # propagation
         if isinstance(propagation, str) and propagation == "auto":
             edges = cand_frame.attrs.get("propagation") if cand_frame is not None else None
+            if isinstance(edges, list):
+                from rca.ranking import propagation_edges
+
+                edges = propagation_edges(cand_frame)
             if isinstance(edges, pd.DataFrame):
                 notes["propagation"] = "from the ranking (candidates.attrs['propagation'])"
             else:

@@ -1,0 +1,774 @@
+"""Ranking root-cause candidates across OT and IT, with the evidence for each.
+
+The method, in words (details in ``docs/ranking.md``):
+
+1. **What went wrong, and when.** The symptom's onset is the start of its strongest change
+   before the incident was noticed. Without a named symptom, the signals that changed most
+   around the incident start stand in for it.
+2. **What leads to it.** Changes are linked backwards from the symptom into a graph: a
+   change of signal X can explain a later change of signal Y when it comes first (within
+   ``max_lag``) and something ties the two signals together:
+
+   * they fluctuate together, X leading, once the steps themselves are removed
+     (pre-whitened lagged correlation of the *de-stepped* signals: two unrelated steps
+     that happen to follow each other do not correlate, a real path carries noise too);
+   * they belong to the same device (``FIC101.SP`` and ``FIC101.PV``; ``gw-01.cpu`` and
+     ``gw-01.latency``);
+   * or, more weakly, Y follows X within a short time.
+
+   A candidate's *link* to the symptom is the strength of its best path, where a path is as
+   strong as its weakest hop.
+3. **What came first.** Among linked signals the earliest onset is the most likely origin;
+   the score combines the link, how early the change came and how clear it was.
+4. **What happened just before.** Events in the minutes before the earliest change of the
+   chain are weighed by how unusual they are for their source (a login every few minutes is
+   not news; a change record is) and by what they are: actions (changes, configuration,
+   patches, deployments, operator actions) count fully, monitoring alerts and alarms are
+   reports of a problem rather than causes, routine events (logins, backups, scheduled
+   tasks) count little. Events after the symptom are consequences and are never candidates.
+
+Everything is deterministic: the same data give the same ranking.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from rca.errors import AnalysisError, ParameterError
+from rca.timestamps import parse_duration, parse_instant
+
+__all__ = ["rank_candidates", "propagation_edges", "EVENT_CLASSES", "classify_event", "CANDIDATE_COLUMNS"]
+
+CANDIDATE_COLUMNS = ["rank", "name", "type", "domain", "score", "onset", "evidence"]
+
+#: Vocabulary used to tell what an event *is* (matched, case-insensitively, as whole words
+#: against the event's kind and message). Order matters: the first class that matches wins.
+#: Override with ``rank_candidates(..., event_classes=...)``.
+EVENT_CLASSES = {
+    "consequence": (
+        "incident", "ticket", "inc", "resolved", "recovery", "recovered", "problem", "alert", "alarm",
+        "trap", "threshold", "exceeded", "timeout", "unreachable", "down", "degraded", "commfail",
+        "comm fail", "communication failure", "hi", "hihi", "lo", "lolo", "high", "low", "trip",
+        "ack", "acknowledged", "rtn", "nr", "dev", "deviation", "alm", "roc", "bad", "warning", "warn",
+        "fail", "failed", "failure", "fault", "error", "err", "critical", "crit",
+    ),
+    "action": (
+        "change", "chg", "rfc", "cr", "config", "configuration", "configured", "deploy", "deployment",
+        "release", "rollout", "patch", "patched", "update", "updated", "upgrade", "upgraded", "install",
+        "installed", "firmware", "migration", "maintenance", "restart", "restarted", "reboot",
+        "rebooted", "policy", "rule", "operator", "setpoint", "sp", "manual", "mode", "push",
+        "rollback", "modified", "changed", "set",
+    ),
+    "routine": (
+        "login", "logon", "logged", "logout", "logoff", "auth", "authentication", "kerberos",
+        "session", "backup", "snapshot", "scheduled", "task", "cron", "job", "ntp", "dhcp", "gpo",
+        "heartbeat", "keepalive", "audit", "antivirus", "av", "definitions", "scan", "link", "deny",
+        "permit", "info",
+    ),
+}
+_CLASS_WEIGHT = {"action": 1.0, "other": 0.5, "routine": 0.08, "consequence": 0.05}
+
+
+@dataclass(frozen=True)
+class _Change:
+    signal: str
+    time: pd.Timestamp  # refined onset: when the departure began (<= the detected time)
+    lo: pd.Timestamp
+    hi: pd.Timestamp
+    strength: float
+    delta_sigma: float
+    kind: str
+    detected: pd.Timestamp  # first sample of the new segment, as detect_changes reported it
+    end: pd.Timestamp  # end of a ramp (= time for a step)
+
+
+def classify_event(kind: str, message: str = "", *, classes=None) -> str:
+    """The class of an event: ``"action"``, ``"consequence"``, ``"routine"`` or ``"other"``.
+
+    The kind is looked at first; the message only when the kind says nothing.
+
+    Examples
+    --------
+    >>> classify_event("change", "CHG0042 Firewall policy update")
+    'action'
+    >>> classify_event("logon", "User jdoe logged on")
+    'routine'
+    >>> classify_event("alert", "PROBLEM: latency > 1000 ms")
+    'consequence'
+    """
+    classes = EVENT_CLASSES if classes is None else classes
+    for text in (kind, message):
+        words = set(re.findall(r"[a-z]+", str(text).lower()))
+        if not words:
+            continue
+        for name, vocab in classes.items():
+            for term in vocab:
+                if (" " in term and term in str(text).lower()) or term in words:
+                    return name
+    return "other"
+
+
+# ---------------------------------------------------------------------------------------
+# Inputs
+# ---------------------------------------------------------------------------------------
+
+
+def _resolve(data, events, signal_info, incident_start, symptom, window, changes):
+    from rca.investigation import Investigation
+
+    if isinstance(data, Investigation):
+        inv = data
+        signals = inv.signals
+        events = inv.events if events is None else events
+        signal_info = inv.signal_info if signal_info is None else signal_info
+        incident_start = inv.incident.start if incident_start is None else incident_start
+        symptom = inv.incident.symptom if symptom is None else symptom
+        lo, hi = inv.resolve_window("incident" if window is None else window)
+        if changes is None:
+            changes = inv.changes((lo, hi))
+        timezone = inv.timezone
+    elif isinstance(data, pd.DataFrame):
+        signals = data
+        if not isinstance(signals.index, pd.DatetimeIndex) or signals.index.tz is None:
+            raise ParameterError("data: expected an Investigation or a wide DataFrame on a tz-aware DatetimeIndex")
+        if incident_start is None:
+            raise ParameterError("incident_start: required when data is a DataFrame (when the symptom was noticed)")
+        incident_start = parse_instant(incident_start, name="incident_start")
+        if window is None or window == "incident":
+            lo, hi = incident_start - pd.Timedelta("4h"), incident_start + pd.Timedelta("30min")
+        else:
+            try:
+                lo, hi = (parse_instant(w, name="window") for w in window)
+            except (TypeError, ValueError):
+                raise ParameterError(f"window: expected 'incident' or a (start, end) pair, got {window!r}") from None
+        timezone = "UTC"
+    else:
+        raise ParameterError(
+            f"data: expected an Investigation (rca.open_investigation) or a wide DataFrame of signals, "
+            f"got {type(data).__name__}"
+        )
+    if hi <= lo:
+        raise ParameterError(f"window: end {hi} is not after start {lo}")
+    frame = signals.loc[lo:hi]
+    frame = frame.loc[:, frame.notna().sum() >= 3]
+    if frame.empty or frame.shape[1] == 0:
+        raise AnalysisError(
+            f"no signal has data between {lo} and {hi} (UTC); widen the window or check the incident start"
+        )
+    if changes is None:
+        from rca.changepoints import detect_changes
+
+        changes = detect_changes(frame)
+    if symptom is not None and symptom not in signals.columns:
+        close = [c for c in signals.columns if str(symptom).lower() in str(c).lower()][:3]
+        raise ParameterError(
+            f"symptom: {symptom!r} is not a signal" + (f"; did you mean {close}?" if close else "")
+        )
+    if events is None:
+        events = pd.DataFrame(columns=["time", "end", "source", "kind", "message", "severity", "domain", "origin"])
+    return frame, events, signal_info, incident_start, symptom, (lo, hi), changes, timezone
+
+
+def _domain_of(name, signal_info):
+    if signal_info is not None and name in signal_info.index and "domain" in signal_info.columns:
+        return str(signal_info.loc[name, "domain"])
+    return ""
+
+
+# ---------------------------------------------------------------------------------------
+# Building blocks
+# ---------------------------------------------------------------------------------------
+
+
+def _device(name: str) -> str:
+    """The device part of a tag or metric name: ``HB3.FIC454.SP`` -> ``HB3.FIC454``,
+    ``gw-01.cpu_pct`` -> ``gw-01``, ``Area/Unit/TT101/PV`` -> ``Area/Unit/TT101``."""
+    name = str(name)
+    for sep in (".", "/", ":"):
+        if sep in name:
+            return name.rsplit(sep, 1)[0]
+    return name
+
+
+def _destep(frame: pd.DataFrame, changes: pd.DataFrame) -> pd.DataFrame:
+    """Each signal minus the mean of its segments between detected changes, with the
+    samples around each change (its onset interval and a few samples either side) set
+    missing. What remains are the fluctuations *between* changes: two unrelated steps that
+    happen to follow each other leave nothing to correlate, a real path between two signals
+    still carries their common fluctuations."""
+    out = frame.copy()
+    idx = frame.index
+    step = idx[1] - idx[0] if len(idx) > 1 else pd.Timedelta("1s")
+    grouped = dict(tuple(changes.groupby("signal"))) if len(changes) else {}
+    t_ns = idx.as_unit("ns").asi8
+    for col in frame.columns:
+        x = frame[col].to_numpy(dtype=float)
+        y = x.copy()
+        g = grouped.get(col)
+        cuts = []
+        if g is not None:
+            cuts = np.searchsorted(t_ns, g["time"].dt.as_unit("ns").astype("int64").to_numpy())
+        bounds = np.unique(np.r_[0, np.asarray(cuts, dtype=int), len(x)])
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            seg = x[a:b]
+            ok = np.isfinite(seg)
+            if ok.any():
+                y[a:b] = seg - seg[ok].mean()
+        # A segment that is constant (a setpoint between steps) leaves only rounding residue.
+        y[np.abs(y) <= 1e-9 * (np.abs(x) + 1.0)] = 0.0
+        if g is not None:
+            lo = np.searchsorted(t_ns, (g["time_lo"] - 3 * step).dt.as_unit("ns").astype("int64").to_numpy())
+            hi = np.searchsorted(t_ns, (g["time_hi"] + 3 * step).dt.as_unit("ns").astype("int64").to_numpy(), "right")
+            for a, b in zip(lo, hi):
+                y[a:b] = np.nan
+        out[col] = y
+    return out
+
+
+class _Profiles:
+    """Lag profiles of the de-stepped signals against a target, computed on demand and cached."""
+
+    def __init__(self, destepped: pd.DataFrame, max_lag: pd.Timedelta):
+        self.d = destepped
+        self.max_lag = max_lag
+        self.cache: dict = {}
+        self.usable = {c for c in destepped.columns if destepped[c].notna().sum() >= 20
+                       and np.nanstd(destepped[c].to_numpy(dtype=float)) > 0}
+
+    def p_value(self, x: str, y: str, lag_lo: pd.Timedelta, lag_hi: pd.Timedelta) -> tuple[float, float]:
+        """(p, r): the most significant correlation of x leading y over the lags consistent
+        with the two changes, corrected (Sidak) for the number of lags looked at."""
+        if x not in self.usable or y not in self.usable:
+            return 1.0, np.nan
+        key = (x, y)
+        if key not in self.cache:
+            from rca.relate import correlation_by_lag
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    prof = correlation_by_lag(self.d[[x]], self.d[y], max_lag=self.max_lag)
+                except Exception:  # a degenerate pair must not stop the ranking
+                    prof = None
+            self.cache[key] = prof
+        prof = self.cache[key]
+        if prof is None or prof.empty:
+            return 1.0, np.nan
+        lags = prof["lag"]
+        sel = prof[(lags >= max(lag_lo, pd.Timedelta(0))) & (lags <= lag_hi) & prof["p_value"].notna()]
+        if sel.empty:
+            return 1.0, np.nan
+        best = sel.loc[sel["p_value"].idxmin()]
+        k = len(sel)
+        p = 1.0 - (1.0 - float(best["p_value"])) ** k
+        return max(p, 1e-300), float(best["r"])
+
+
+#: Scales of the scoring (see docs/ranking.md): evidence in nats per unit of hop weight,
+#: change strength per unit of size, extra weight of the earliest change of a chain.
+HOP_SCALE = 6.0
+SIZE_SCALE = 8.0
+EARLY_BONUS = 1.0
+DEVICE_NATS = 10.0
+CORR_NATS_CAP = 20.0
+
+
+def _hop_evidence(x, y, last, lag, y_lo, y_hi, rate_x, step, profiles, n_parents) -> dict:
+    """Evidence, in nats, that the change of ``x`` (ending its run with ``last``) explains the
+    change of ``y`` that started ``lag`` later."""
+    # Timing: how unlikely it is that x changes this shortly before y by chance, given that
+    # ``n_parents`` signals were candidates (one of many is bound to be close by chance).
+    # For a ramp the window is its whole duration: it was under way all that time.
+    window_s = max(lag.total_seconds(), 0.0) + step.total_seconds() + (last.end - last.time).total_seconds()
+    timing = -math.log(min(1.0, n_parents * rate_x * window_s))
+    # Co-fluctuation of the de-stepped signals at lags consistent with both onsets.
+    lag_lo = y_lo - last.hi - step
+    lag_hi = y_hi - last.lo + step
+    p, r = profiles.p_value(x, y, lag_lo, lag_hi)
+    corr = min(-math.log(p), CORR_NATS_CAP)
+    device = DEVICE_NATS if (_device(x) == _device(y) and lag <= pd.Timedelta("5min")) else 0.0
+    return {"timing": timing, "corr": corr, "r": r, "device": device, "total": timing + corr + device}
+
+
+def _runs(changes: pd.DataFrame, onsets: pd.Series) -> dict:
+    by = {}
+    ordered = changes.assign(onset_=onsets).sort_values("onset_")
+    if "end" not in ordered.columns:
+        ordered["end"] = pd.NaT
+    for s, g in ordered.groupby("signal", sort=False):
+        by[s] = [
+            _Change(s, r.onset_, min(r.time_lo, r.onset_), r.time_hi, float(r.strength), float(r.delta_sigma),
+                    str(r.kind), r.time, r.end if (r.kind == "ramp" and pd.notna(r.end)) else r.onset_)
+            for r in g.itertuples()
+        ]
+    return by
+
+
+def _onset_before(seq: list[_Change], t_target: pd.Timestamp, tol: pd.Timedelta, max_lag: pd.Timedelta):
+    """The first change of the run of changes of one signal that leads up to ``t_target``.
+
+    The run is the sequence of changes (a ramp detected as several steps, an oscillation),
+    each within ``max_lag`` of the next, whose last change (or the end of an ongoing ramp) is
+    at most ``max_lag`` before ``t_target`` (and not after it by more than ``tol``).
+    Returns (first change of the run, last change of the run) or None.
+    """
+    before = [c for c in seq if c.time <= t_target + tol]
+    if not before:
+        return None
+    # A ramp is under way from its start to its end: it can explain what happens meanwhile.
+    ongoing = [c for c in before if c.kind == "ramp" and c.end >= t_target - max_lag]
+    last = before[-1]
+    if ongoing and t_target - last.end > max_lag:
+        last = ongoing[-1]
+    if t_target - last.end > max_lag:
+        return None
+    first = last
+    for c in reversed(before[:-1]):
+        if first.time - c.time <= max_lag:
+            first = c
+        else:
+            break
+    return first, last
+
+
+def _symptom_onset(seq: list[_Change], start: pd.Timestamp, lookahead_tol: pd.Timedelta, max_lag):
+    if not seq:
+        return None
+    near = [c for c in seq if c.time <= start + lookahead_tol]
+    if not near:
+        near = seq[:1]
+    top = max(c.strength for c in near)
+    strong = [c for c in near if c.strength >= 0.5 * top]
+    main = strong[-1] if strong else near[-1]
+    run = _onset_before([c for c in near], main.time, pd.Timedelta(0), max_lag)
+    return run[0] if run else main
+
+
+# ---------------------------------------------------------------------------------------
+# The ranking
+# ---------------------------------------------------------------------------------------
+
+
+def rank_candidates(
+    data,
+    *,
+    symptom=None,
+    window=None,
+    events=None,
+    signal_info=None,
+    incident_start=None,
+    changes=None,
+    max_lag="15min",
+    horizon="2h",
+    event_lead="15min",
+    event_classes=None,
+    top=None,
+) -> pd.DataFrame:
+    """Rank the likely root causes of an incident, signals and event sources together.
+
+    Parameters
+    ----------
+    data : Investigation or pandas.DataFrame
+        An investigation (``rca.open_investigation``), or aligned signals (wide frame on a
+        tz-aware index) with ``incident_start`` and optionally ``events``/``signal_info``.
+    symptom : str, optional
+        The signal that went wrong. Default: the investigation's symptom; without one, the
+        signals that changed most around the incident start.
+    window : "incident" or (start, end), optional
+        Where to look. Default: the investigation's incident window.
+    events, signal_info, incident_start, changes : optional
+        Override what the investigation provides (or provide it with a DataFrame).
+        ``changes`` is a table from :func:`rca.detect_changes` over the window.
+    max_lag : str or pandas.Timedelta
+        Longest delay between a change and the change it explains [s].
+    horizon : str or pandas.Timedelta
+        How far before the symptom's onset a chain may reach [s].
+    event_lead : str or pandas.Timedelta
+        How long before the earliest change of the chain an event may come and still be
+        considered its trigger [s].
+    event_classes : dict, optional
+        Vocabulary for event classes, see :data:`EVENT_CLASSES`.
+    top : int, optional
+        Keep only the best ``top`` candidates.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Best first, columns ``rank``, ``name``, ``type`` (``"signal"``/``"event"``),
+        ``domain``, ``score``, ``onset`` (UTC), ``evidence``, then ``link`` (strength of the
+        best path to the symptom [0, 1]), ``lead`` (how long before the symptom's onset),
+        ``role`` (``"origin"``, ``"chain"``, ``"trigger"``, ``"unlinked"``, ``"symptom"``,
+        ``"after symptom"``). ``attrs["settings"]`` holds the choices made and
+        ``attrs["propagation"]`` the links of the chain that was found (as records; use
+        :func:`propagation_edges` for a DataFrame).
+
+    Raises
+    ------
+    ParameterError
+        Unknown symptom, bad window or option.
+    AnalysisError
+        Empty window, or no change in it.
+
+    Examples
+    --------
+    >>> inv = rca.open_investigation("sample_data/line3_scrap_spike/investigation.toml")  # doctest: +SKIP
+    >>> rca.rank_candidates(inv, top=5)[["rank", "name", "type", "score"]]  # doctest: +SKIP
+    """
+    max_lag = parse_duration(max_lag, name="max_lag")
+    horizon = parse_duration(horizon, name="horizon")
+    event_lead = parse_duration(event_lead, name="event_lead")
+    if top is not None and (not isinstance(top, int) or top < 1):
+        raise ParameterError(f"top: expected a positive whole number, got {top!r}")
+    frame, events, info, start, symptom, (lo, hi), changes, tz = _resolve(
+        data, events, signal_info, incident_start, symptom, window, changes
+    )
+    changes = changes[(changes["time"] >= lo) & (changes["time"] <= hi) & changes["signal"].isin(frame.columns)]
+    # Gradual changes start long before a level-change detector notices them: add the start of
+    # each significant ramp (memory leaks, filling disks, fouling, drifting sensors).
+    from rca.trends import detect_ramps
+
+    ramps = detect_ramps(frame)
+    if not ramps.empty:
+        keep = [c for c in ramps.columns if c in changes.columns or c in ("end", "slope")]
+        changes = pd.concat([changes, ramps[keep]], ignore_index=True)
+    if changes.empty:
+        raise AnalysisError(
+            f"no signal changed between {lo} and {hi} (UTC): nothing to rank. Widen the window "
+            "(incident.lookback) or check that the incident start is right"
+        )
+    step = pd.Timedelta(frame.index[1] - frame.index[0]) if len(frame.index) > 1 else pd.Timedelta("1s")
+    tol = max(step, pd.Timedelta("1s"))
+    # A drift is detected some time after it began: order changes by the start of their
+    # onset interval (detect_changes' 95 % interval), which reaches back over gradual onsets.
+    runs = _runs(changes, changes["time"])
+
+    # 1. The symptom and its onset.
+    if symptom is not None:
+        if symptom not in runs:
+            raise AnalysisError(
+                f"the symptom {symptom!r} did not change between {lo} and {hi} (UTC); check the incident start "
+                "and lookback, or name another symptom"
+            )
+        symptoms = [symptom]
+        chosen = "given"
+    else:
+        near = changes[(changes["time"] >= start - pd.Timedelta("1h")) & (changes["time"] <= start + tol)]
+        if near.empty:
+            near = changes
+        best = near.groupby("signal")["strength"].max().sort_values(ascending=False)
+        symptoms = list(best.index[:3])
+        chosen = "strongest changes within the hour before the incident start"
+    t_sym = {}
+    for s in symptoms:
+        onset = _symptom_onset(runs[s], start, tol, max_lag)
+        t_sym[s] = onset.time
+    sym_time = min(t_sym.values())
+
+    # 2. Links backwards from the symptom(s): widest path over hops whose evidence is the sum
+    #    of timing surprise, co-fluctuation at consistent lags and same-device, in nats.
+    destepped = _destep(frame, changes)
+    profiles = _Profiles(destepped, max_lag)
+    span_s = max((hi - lo).total_seconds(), 1.0)
+    rate = {x: max(len(seq), 1) / span_s for x, seq in runs.items()}
+    link = {s: 1.0 for s in symptoms}
+    when = dict(t_sym)
+    lo_of = {s: next(c.lo for c in runs[s] if c.time == t_sym[s]) for s in symptoms}
+    hi_of = {s: next(c.hi for c in runs[s] if c.time == t_sym[s]) for s in symptoms}
+    onset_of = dict(t_sym)
+    via = {s: None for s in symptoms}
+    hop_why = {}
+    frontier = list(symptoms)
+    expanded = set()
+    while frontier:
+        frontier.sort(key=lambda s: -link[s])
+        y = frontier.pop(0)
+        if y in expanded:
+            continue
+        expanded.add(y)
+        t_y = when[y]
+        parents = []
+        for x, seq in runs.items():
+            if x == y or x in symptoms:
+                continue
+            run = _onset_before(seq, t_y, tol, max_lag)
+            if run is None or run[0].time < sym_time - horizon:
+                continue
+            parents.append((x, run))
+        for x, (first, last) in parents:
+            lag = max(t_y - last.end, pd.Timedelta(0))
+            ev = _hop_evidence(x, y, last, lag, lo_of[y], hi_of[y], rate[x], step, profiles, len(parents))
+            hop = 1.0 - math.exp(-ev["total"] / HOP_SCALE)
+            cand = min(link[y], hop)
+            if cand > link.get(x, 0.0) + 1e-12:
+                link[x] = cand
+                when[x] = first.time
+                lo_of[x], hi_of[x] = first.lo, first.hi
+                onset_of[x] = first.time
+                via[x] = y
+                hop_why[x] = dict(ev, lag=lag)
+                frontier.append(x)
+
+    # 3. Score signals: link to the symptom, clarity of the change, and how early it came
+    #    within the chain (the chain's origin is its earliest well-linked change).
+    rows = []
+    strongest = {s: max(c.strength for c in seq) for s, seq in runs.items()}
+    linked = [x for x in link if x not in symptoms]
+    first_onset = min((onset_of[x] for x in linked), default=sym_time)
+    chain_span = max((sym_time - first_onset).total_seconds(), step.total_seconds())
+    for x in frame.columns:
+        seq = runs.get(x, [])
+        if x in symptoms:
+            rows.append(_signal_row(x, t_sym[x], 0.0, 0.25, "symptom", seq, info, sym_time, hop_why, via, tz))
+            continue
+        if x in link:
+            ch = next((c for c in seq if c.time == onset_of[x]), None)
+            lead = (sym_time - onset_of[x]).total_seconds()
+            size = 1.0 - math.exp(-(ch.strength if ch else 0.0) / SIZE_SCALE)
+            early = 1.0 + EARLY_BONUS * max(lead, 0.0) / chain_span
+            # The weakest hop of the path bounds the link; the hop that attaches x to the chain
+            # says how firmly x itself belongs to it (a change that merely happened to come
+            # first attaches weakly).
+            own = 1.0 - math.exp(-hop_why[x]["total"] / HOP_SCALE) if x in hop_why else link[x]
+            score = link[x] * (0.5 + 0.5 * own) * (0.5 + 0.5 * size) * early
+            rows.append(_signal_row(x, onset_of[x], score, link[x], "chain", seq, info, sym_time, hop_why, via, tz))
+        elif seq:
+            first = seq[0]
+            role = "after symptom" if first.time > sym_time + tol else "unlinked"
+            size = 1.0 - math.exp(-strongest[x] / SIZE_SCALE)
+            score = 0.0 if role == "after symptom" else 0.02 * size
+            rows.append(_signal_row(x, first.time, score, 0.0, role, seq, info, sym_time, hop_why, via, tz))
+    cands = pd.DataFrame(rows)
+    chain = cands[cands["role"] == "chain"].sort_values("score", ascending=False)
+    origin = chain.iloc[0] if len(chain) else None
+    if origin is not None:
+        cands.loc[cands["name"] == origin["name"], "role"] = "origin"
+
+    # 4. Events just before the origin of the chain.
+    t_root = origin["onset"] if origin is not None else sym_time
+    root_score = float(origin["score"]) if origin is not None else 0.5
+    chain_names = [x for x in link if x not in symptoms]
+    chain_devices = {_device(x) for x in chain_names} | {str(x) for x in chain_names}
+    root_domain = str(origin["domain"]) if origin is not None else ""
+    root_kind = ""
+    if origin is not None:
+        root_change = next((c for c in runs.get(origin["name"], []) if c.time == origin["onset"]), None)
+        root_kind = root_change.kind if root_change is not None else ""
+    ev_rows = _score_events(events, t_root, sym_time, lo, hi, event_lead, step, event_classes, root_score, tz,
+                            chain_devices=chain_devices, root_domain=root_domain, root_kind=root_kind)
+    if ev_rows:
+        cands = pd.concat([cands, pd.DataFrame(ev_rows)], ignore_index=True)
+
+    cands = cands.sort_values(["score", "onset"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    cands.insert(0, "rank", np.arange(1, len(cands) + 1))
+    cands["onset"] = pd.to_datetime(cands["onset"], utc=True)
+    if top is not None:
+        cands = cands.head(top)
+    cands.attrs["settings"] = {
+        "symptoms": symptoms,
+        "symptom_choice": chosen,
+        "symptom_onset": _iso(sym_time),
+        "window": [_iso(lo), _iso(hi)],
+        "max_lag_s": max_lag.total_seconds(),
+        "horizon_s": horizon.total_seconds(),
+        "event_lead_s": event_lead.total_seconds(),
+        "grid_s": step.total_seconds(),
+        "origin": None if origin is None else origin["name"],
+        "changes": int(len(changes)),
+    }
+    # Plain records, not a DataFrame: pandas compares attrs when frames are combined.
+    edges = _edges(via, when, link, hop_why, symptoms)
+    cands.attrs["propagation"] = edges.astype(object).where(edges.notna(), None).to_dict("records")
+    return cands
+
+
+def propagation_edges(candidates: pd.DataFrame) -> pd.DataFrame:
+    """The chain the ranking found, as an edge table (one row per link from a change to the
+    later change it explains): ``source_signal``, ``target_signal``, ``source_time``,
+    ``target_time``, ``lag``, ``weight``, ``timing_nats``, ``corr_nats``, ``device``, ``r``.
+
+    Examples
+    --------
+    >>> edges = propagation_edges(rca.rank_candidates(inv))  # doctest: +SKIP
+    """
+    records = candidates.attrs.get("propagation")
+    if records is None:
+        raise ParameterError("candidates: expected the result of rank_candidates (it carries attrs['propagation'])")
+    edges = pd.DataFrame(records, columns=_EDGE_COLUMNS)
+    for col in ("source_time", "target_time"):
+        edges[col] = pd.to_datetime(edges[col], utc=True)
+    edges["lag"] = pd.to_timedelta(edges["lag"])
+    for col in ("weight", "timing_nats", "corr_nats", "r"):
+        edges[col] = pd.to_numeric(edges[col])
+    edges["device"] = edges["device"].astype(bool)
+    return edges
+
+
+def _signal_row(x, onset, score, link, role, seq, info, sym_time, hop_why, via, tz) -> dict:
+    ch = next((c for c in seq if c.time == onset), seq[0] if seq else None)
+    return {
+        "name": x,
+        "type": "signal",
+        "domain": _domain_of(x, info),
+        "score": float(score),
+        "onset": onset,
+        "evidence": _signal_evidence(x, ch, role, sym_time, hop_why, via, tz),
+        "link": float(link),
+        "lead": sym_time - onset if onset is not None else pd.NaT,
+        "role": role,
+    }
+
+
+def _iso(ts) -> str:
+    return pd.Timestamp(ts).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _fmt_lag(td: pd.Timedelta) -> str:
+    s = abs(td.total_seconds())
+    if s < 90:
+        return f"{s:.0f} s"
+    if s < 5400:
+        return f"{s / 60:.0f} min"
+    return f"{s / 3600:.1f} h"
+
+
+def _local(ts, tz) -> str:
+    return pd.Timestamp(ts).tz_convert(tz).strftime("%H:%M:%S")
+
+
+def _signal_evidence(x, ch, role, sym_time, hop_why, via, tz) -> str:
+    if ch is None:
+        return "no change in the window"
+    parts = [f"changed {ch.delta_sigma:+.1f} sigma ({ch.kind}) at {_local(ch.time, tz)}"]
+    lead = sym_time - ch.time
+    if role == "symptom":
+        return f"the symptom: {parts[0]}"
+    if role == "after symptom":
+        return parts[0] + f", {_fmt_lag(lead)} after the symptom began (a consequence)"
+    parts.append(f"{_fmt_lag(lead)} before the symptom")
+    if x in hop_why:
+        h = hop_why[x]
+        target = via.get(x)
+        why = [f"{_fmt_lag(h['lag'])} before a change of {target}"]
+        if h["corr"] >= 3 and np.isfinite(h["r"]):
+            why.append(f"they fluctuate together (r = {h['r']:.2f}, p = {math.exp(-h['corr']):.0e})")
+        if h["device"]:
+            why.append("same device")
+        parts.append(", ".join(why))
+    elif role == "unlinked":
+        parts.append("no link to the symptom found")
+    return "; ".join(parts)
+
+
+#: Prior odds that an event of each class, found just before the first change of a chain,
+#: is what triggered it (before looking at how rare and how close it is).
+EVENT_PRIOR_ODDS = {"action": 0.5, "other": 0.1, "routine": 0.01, "consequence": 0.003}
+
+
+#: An event from the same device as a signal of the chain is far more likely to matter;
+#: one from the other domain (IT before an all-OT chain) far less, unless it is the same device.
+DEVICE_EVENT_FACTOR = 4.0
+OTHER_DOMAIN_FACTOR = 0.2
+
+
+GRADUAL_FACTOR = 0.3
+
+
+def _score_events(events, t_root, sym_time, lo, hi, lead, step, classes, root_score, tz, chain_devices=(),
+                  root_domain="", root_kind="") -> list:
+    """Event sources as candidates: how likely each source's events in the ``lead`` before
+    the chain's first change are its trigger.
+
+    Per event, the odds are prior(class) x proximity / P(an event of this source and kind
+    falls in such an interval by chance); a source's odds are summed over its events and
+    turned into a probability. A source with probability above one half ranks above the
+    chain's first signal."""
+    if events is None or len(events) == 0:
+        return []
+    ev = events[(events["time"] >= lo) & (events["time"] <= hi)]
+    if ev.empty:
+        return []
+    span = max((hi - lo).total_seconds(), 1.0)
+    key = ev["source"].astype(str) + "\x00" + ev["kind"].astype(str)
+    counts = key.value_counts()
+    rate = key.map(counts) / span
+    cell = max(step, pd.Timedelta("1s"))
+    near = ev[(ev["time"] >= t_root - lead) & (ev["time"] <= min(t_root + cell, sym_time))]
+    # A gradual change (a ramp) is less often set off by one discrete event than a jump is.
+    gradual = GRADUAL_FACTOR if root_kind == "ramp" else 1.0
+    by_source: dict = {}
+    for i, e in near.iterrows():
+        cls = classify_event(e["kind"], e["message"], classes=classes)
+        gap = (t_root - e["time"]).total_seconds()
+        proximity = math.exp(-max(gap, 0.0) / (lead.total_seconds() / 3.0))
+        if gap < 0:
+            proximity *= 0.5  # inside the sampling cell of the change: order unknown
+        p_chance = 1.0 - math.exp(-float(rate.loc[i]) * lead.total_seconds())
+        source = str(e["source"])
+        if source in chain_devices and cls in ("action", "other"):
+            relevance = DEVICE_EVENT_FACTOR
+        elif root_domain and str(e.get("domain", "")) and str(e.get("domain", "")) != root_domain:
+            relevance = OTHER_DOMAIN_FACTOR
+        else:
+            relevance = 1.0
+        odds = EVENT_PRIOR_ODDS[cls] * relevance * gradual * proximity / max(p_chance, 1e-6)
+        by_source.setdefault(source, []).append((odds, e, cls, gap))
+    rows = []
+    for source, items in by_source.items():
+        total = sum(o for o, *_ in items)
+        prob = total / (1.0 + total)
+        _, e, cls, gap = max(items, key=lambda it: it[0])
+        # Only an action (a change, a configuration, an operator's move) can be ranked above
+        # the chain's first change; alarms, alerts and routine events are at most context.
+        score = root_score * (0.5 + prob) if cls == "action" else root_score * 0.9 * prob
+        when = "in the same sampling interval as" if gap < 0 else f"{_fmt_lag(pd.Timedelta(seconds=gap))} before"
+        others = f"; {len(items) - 1} more event(s) of this source in the {_fmt_lag(lead)} before" if len(items) > 1 else ""
+        rows.append(
+            {
+                "name": source,
+                "type": "event",
+                "domain": str(e.get("domain", "")),
+                "score": float(score),
+                "onset": e["time"],
+                "evidence": (
+                    f"{e['kind']} '{str(e['message'])[:80]}' at {_local(e['time'], tz)}, {when} the first change "
+                    f"of the chain ({cls}{others}); probability of being the trigger {prob:.2f}"
+                ),
+                "link": float(prob),
+                "lead": sym_time - e["time"],
+                "role": "trigger",
+            }
+        )
+    return rows
+
+
+def _edges(via, when, link, hop_why, symptoms) -> pd.DataFrame:
+    rows = []
+    for x, y in via.items():
+        if y is None:
+            continue
+        h = hop_why.get(x, {})
+        rows.append(
+            {
+                "source_signal": x,
+                "target_signal": y,
+                "source_time": when.get(x),
+                "target_time": when.get(y),
+                "lag": h.get("lag", pd.NaT),
+                "weight": link.get(x, np.nan),
+                "timing_nats": h.get("timing", np.nan),
+                "corr_nats": h.get("corr", np.nan),
+                "device": bool(h.get("device", 0.0)),
+                "r": h.get("r", np.nan),
+            }
+        )
+    return pd.DataFrame(rows, columns=_EDGE_COLUMNS)
+
+
+_EDGE_COLUMNS = ["source_signal", "target_signal", "source_time", "target_time", "lag", "weight", "timing_nats",
+                 "corr_nats", "device", "r"]
