@@ -97,8 +97,10 @@ def test_truth_names_exist_in_the_loaded_data(incidents, cause):
     assert inv.incident.symptom == truth["symptom"]
     assert inv.incident.start == pd.Timestamp(truth["noticed"])
     assert truth["chain"][0] == root and truth["chain"][-1] == truth["symptom"]
-    for name in truth["chain"] + truth["aliases"]:
+    for name in truth["chain"]:
         assert name in signals or name in sources, name
+    for name in truth["aliases"]:
+        assert name in sources and name not in signals and name != root, name
     onset, noticed = pd.Timestamp(truth["onset"]), pd.Timestamp(truth["noticed"])
     assert inv.alignment.grid.start < onset < noticed
     assert noticed - onset <= inv.incident.lookback  # the root lies inside the default look-back

@@ -20,12 +20,11 @@ so the counterfactual day differs from the incident only by the cause.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from benchmarks.holdout.naming import ITNames, it_metric_roles, pick
+from benchmarks.holdout.naming import ITNames, pick
 from benchmarks.holdout.process import Path, ou_noise
 
 SATURATION_VARIANTS = ("gw_cpu", "gw_mem", "gw_disk", "gw_sessions", "scada_cpu", "scada_mem", "fw_conns")
@@ -430,4 +429,4 @@ def hours_of(t_utc0, n, tz):
 
 
 __all__ = ["ITCause", "ITDay", "simulate_it", "plan_it_distractors", "hours_of", "SATURATION_VARIANTS",
-           "CHANGE_VARIANTS", "SATURATION_ROOT", "CHANGE_ROOT", "it_metric_roles", "math"]
+           "CHANGE_VARIANTS", "SATURATION_ROOT", "CHANGE_ROOT"]

@@ -99,7 +99,7 @@ def ot_events(inc, measured, rng) -> list:
                 e = None if e is None else e + a
                 val = float(x[s])
                 text = f"{tag.description} {word} active: {val:.3g} {tag.eng_unit} (limit {lim:.3g})".strip()
-                sev = prio[0] if key == inc.symptom or direction == "lo" and "TT13" in key else pick(rng, prio)
+                sev = prio[0] if key == inc.symptom else pick(rng, prio)
                 alarm(s, e, N.alarm_source(tag), word, text, sev)
     # a chattering alarm on a tag whose limit sits too close to normal operation
     cands = [k for k, t in tags.items() if not t.states and k not in inc.chain and t.noise > 0 and k in measured
@@ -367,21 +367,33 @@ def it_events(inc, rng, names, *, number_style) -> list:
                        f"10.{int(rng.integers(50, 60))}.1.{int(rng.integers(2, 250))}:{port} policy 'default-deny' "
                        f"count={int(rng.integers(1, 40))}", "notice"))
     for t in _poisson(rng, 1 / 110.0, a, b):
-        out.append(_ev(t, "siem", H["fwcorp"], "traffic", f"deny udp {int(rng.integers(1, 255))}.{int(rng.integers(0, 255))}"
-                       f".{int(rng.integers(0, 255))}.{int(rng.integers(1, 255))} -> 10.1.0.{int(rng.integers(2, 250))}:"
+        ip = ".".join(str(int(v)) for v in rng.integers(1, 255, size=4))
+        out.append(_ev(t, "siem", H["fwcorp"], "traffic", f"deny udp {ip} -> 10.1.0.{int(rng.integers(2, 250))}:"
                        f"{pick(rng, [53, 161, 500, 4500])} policy 'inbound-drop'", "notice"))
-    # a flapping access port (nuisance)
-    port = f"Gi1/0/{int(rng.integers(10, 48))}"
+    # a flapping access port (nuisance), as syslog or as SNMP traps
+    k_if = int(rng.integers(10, 48))
+    port = f"Gi1/0/{k_if}"
+    as_trap = rng.random() < 0.5
     t = a + rng.uniform(0, 3600)
     while t < b:
         for _ in range(int(rng.integers(3, 20))):
-            out.append(_ev(t, "siem", H["sw"], "link", f"%LINK-3-UPDOWN: Interface {port}, changed state to down",
-                           "error"))
-            t += rng.uniform(1, 30)
-            out.append(_ev(t, "siem", H["sw"], "link", f"%LINK-3-UPDOWN: Interface {port}, changed state to up",
-                           "notice"))
-            t += rng.uniform(10, 240)
+            for state, sev in (("down", "error"), ("up", "notice")):
+                if as_trap:
+                    out.append(_ev(t, "siem", H["sw"], "snmptrap", f"link{state.capitalize()} ifIndex=101{k_if} "
+                                   f"ifDescr=GigabitEthernet1/0/{k_if} ifOperStatus={state}", sev))
+                else:
+                    out.append(_ev(t, "siem", H["sw"], "link",
+                                   f"%LINK-3-UPDOWN: Interface {port}, changed state to {state}", sev))
+                t += rng.uniform(1, 30) if state == "down" else rng.uniform(10, 240)
         t += rng.uniform(1800, 7200)
+    # services stopping and starting on Windows hosts (updates of agents, admins at work)
+    for t in rng.uniform(a, b, size=int(rng.integers(4, 12))):
+        role = pick(rng, ["hist", "mesdb", "fs", "ews", "wsus", "bkp", "av", "scada", "hmi1"])
+        svc = pick(rng, ["Print Spooler", "Windows Update", "Zabbix Agent 2", "SQL Server Agent", "Veeam Agent",
+                         "Windows Defender Antivirus Service", "Remote Registry"])
+        out.append(_ev(t, "siem", H[role], "7036", f"The {svc} service entered the stopped state.", "information"))
+        out.append(_ev(t + rng.uniform(2, 120), "siem", H[role], "7036",
+                       f"The {svc} service entered the running state.", "information"))
     # Windows service-account log-ons and Kerberos on the DC
     for role in ("scada", "hist", "mesdb", "fs", "ews", "wsus", "bkp", "av", "hmi1", "hmi2", "hmi3"):
         for t in _poisson(rng, 1 / rng.uniform(600, 1800), a, b):
@@ -452,8 +464,8 @@ def it_events(inc, rng, names, *, number_style) -> list:
                            "restart of computer", "information"))
             out.append(_ev(d["end"], "siem", H[role], "6005", "The Event log service was started.", "information"))
         elif d["what"] == "job":
-            out.append(_ev(d["start"], "siem", H[role], "sqlagent", "SQL Server Agent job 'IndexOptimize - USER_DATABASES'"
-                           " started", "information"))
+            out.append(_ev(d["start"], "siem", H[role], "sqlagent",
+                           "SQL Server Agent job 'IndexOptimize - USER_DATABASES' started", "information"))
             out.append(_ev(d["end"], "siem", H[role], "sqlagent", "SQL Server Agent job 'IndexOptimize - "
                            "USER_DATABASES' completed", "information"))
         elif d["what"] == "tuning":
@@ -474,9 +486,14 @@ def it_events(inc, rng, names, *, number_style) -> list:
         out.append(_ev(t, "siem", H["fwcorp"], "vpn", f"GlobalProtect gateway: user vendor.{pick(rng, _USERS)} "
                        "logged in", "information"))
     # unrelated change records (some shortly before the onset, on unrelated hosts)
-    for k in range(int(rng.integers(2, 5))):
+    for k in range(int(rng.integers(3, 6))):
         role = pick(rng, ["fwcorp", "prn", "dc", "wsus", "mesdb", "fs", "ews"])
-        t = inc.onset - rng.uniform(300, 2400) if k == 0 else rng.uniform(a, b - 1800)
+        if k == 0:
+            t = inc.onset - rng.uniform(300, 2400)  # shortly before the root
+        elif k == 1 and rng.random() < 0.65 and inc.noticed - inc.onset > 600:
+            t = rng.uniform(inc.onset + 120, inc.noticed - 120)  # between the root and the symptom
+        else:
+            t = rng.uniform(a, b - 1800)
         num = chg_number()
         what = pick(rng, ["Replace expiring TLS certificate", "Add DHCP reservation", "Firmware update",
                           "Update backup retention", "Open port for badge reader", "Increase log retention",
@@ -505,13 +522,18 @@ def it_events(inc, rng, names, *, number_style) -> list:
         for kind, text in _CHANGE_TEXT[c.variant]:
             out.append(_ev(t, "siem", host, kind, text.format(**fmt), "information"))
             t += rng.uniform(5, 90)
-    # the incident ticket, raised after the symptom was noticed
+    # the incident ticket, raised after the symptom was noticed, and sometimes a quick fix attempt
     t = inc.noticed + rng.uniform(300, 1500)
+    if rng.random() < 0.5 and t + 900 < b:
+        role = pick(rng, ["gw", "scada", "hist"])
+        num = chg_number()
+        out.append(_ev(t + rng.uniform(300, 900), "itsm", H[role], "Emergency",
+                       f"{num} Restart services on {H[role]} (incident follow-up)", "High", end=t + 3600, number=num))
     service = pick(rng, ["Production - " + ("Pasteuriser line" if inc.plant == "dairy" else "Water treatment"),
                          "OT Operations", "Plant floor support"])
+    what = "holding-tube divert / product temperature alarm" if inc.plant == "dairy" else "water quality alarm"
     out.append(_ev(t, "itsm", service, "Incident", f"INC0{int(rng.integers(100000, 999999))} Operators report "
-                   f"{'holding-tube divert / product temperature alarm' if inc.plant == 'dairy' else 'water quality alarm'}"
-                   " - please check OT systems", "2 - High", end=None, number=""))
+                   f"{what} - please check OT systems", "2 - High", end=None, number=""))
     return out
 
 

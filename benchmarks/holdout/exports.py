@@ -253,10 +253,19 @@ def historian_wide(inc, vals, bad, rng, step):
             col = x.astype(object)
         for s, e in bad.get(tag.key, []):
             m = (t >= s) & (t < e)
-            col[m] = pick(bad_words, bad_words) if False else bad_words[int(rng.integers(0, len(bad_words)))]
+            col[m] = bad_words[int(rng.integers(0, len(bad_words)))]
         cols[N.signal(tag)] = col
+    # 'no data' stretches on a couple of transmitters off the causal chain (empty cells)
+    spare = [tg for tg in inc.tags if not tg.states and tg.key not in set(inc.chain)]
+    for _ in range(2):
+        tg = spare[int(rng.integers(0, len(spare)))]
+        s = rng.uniform(a, b - 1200)
+        if inc.onset - 1800 < s < inc.noticed + 600:
+            continue
+        m = (t >= s) & (t < s + rng.uniform(300, 900))
+        cols[N.signal(tg)][m] = ""
     frame = pd.DataFrame({"t": t, **cols})
-    # a historian outage: missing rows; and a few empty cells
+    # a historian outage: missing rows
     s = rng.uniform(a + 600, b - 1800)
     if not (inc.onset - 900 < s < inc.noticed + 600):
         frame = frame[~((frame["t"] >= s) & (frame["t"] < s + rng.uniform(180, 600)))]

@@ -28,7 +28,7 @@ import numpy as np
 
 from benchmarks.holdout.events import it_events, journal_events, logons, ot_events
 from benchmarks.holdout.exports import measure, write_incident
-from benchmarks.holdout.naming import pick
+from benchmarks.holdout.naming import it_metric_roles, pick
 from benchmarks.holdout.scenario import CAUSES, Incident, build, chain_onsets
 
 __all__ = ["CAUSES", "generate", "simulate", "export", "truth_of", "GENERATOR_VERSION"]
@@ -92,6 +92,9 @@ def truth_of(inc: Incident, events: list, written: dict, glitches: list) -> dict
         rtype, domain = "signal", "OT"
     a, b = inc.window
     sources = {e["source"] for e in events if a <= e["t"] < b and e["log"] in ("ae", "journal", "siem", "itsm")}
+    # an alias is an event source naming the same device; never the name of some signal
+    sources -= {inc.ot_names.signal(t) for t in inc.tags}
+    sources -= {inc.it_names.metric(r, w) for r, w in it_metric_roles()}
     aliases = []
     if inc.root.startswith("it:"):
         host = inc.it_names.hosts[inc.root[3:].split(".")[0]]

@@ -18,12 +18,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 OT_STYLES = ("pi", "path", "dcs", "plain", "kks")
 
 # KKS-like data characters by ISA measured variable
-_KKS_DATA = {"F": "CF", "L": "CL", "P": "CP", "T": "CT", "A": "CQ", "V": "CY", "S": "CS", "Z": "CG", "I": "CE", "X": "CX"}
+_KKS_DATA = {"F": "CF", "L": "CL", "P": "CP", "T": "CT", "A": "CQ", "V": "CY", "S": "CS", "Z": "CG", "I": "CE",
+             "X": "CX"}
 _KKS_SYS = {
     "Reception": "PAA", "Pasteuriser": "PAB", "Cooling": "PGC", "Filling": "PKF",
     "Intake": "GAA", "Coagulation": "GCB", "Filtration": "GCF", "Disinfection": "GCK", "Clearwell": "GCL",
@@ -94,6 +93,8 @@ class OTNames:
         data = _KKS_DATA.get(first, "CX")
         if tag.letters.startswith("PD"):
             data = "CP"
+        if tag.letters.endswith("IC"):
+            data = "D" + data[1]  # closed-loop control function, not the measurement
         sysc = _KKS_SYS.get(tag.area, "XXX")
         return f"{self.line[-1]}{sysc}{10 + int(tag.loop[0]) * 10 % 90:02d}{data}{tag.loop}"
 
@@ -220,4 +221,4 @@ def pick(rng, seq):
 
 
 __all__ = ["OTNames", "ITNames", "draw_ot_names", "draw_it_names", "it_metric_roles", "pick", "METRIC_UNITS",
-           "np"]
+           "METRIC_NAMES", "OT_STYLES"]

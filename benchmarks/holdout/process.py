@@ -13,7 +13,7 @@ Two plants, written from scratch for the hold-out benchmark:
   SCADA server and reach the dosing pumps through the gateway.
 
 Each model is a plain loop over seconds with first-order lags, dead times, PI controllers
-with anti-windup, actuator rate limits and stiction. Everything a scenario can change is an
+with anti-windup, actuator rate limits and valve characteristics. Everything a scenario can change is an
 input array (setpoints, fault profiles, the gateway path), so the same function runs the
 incident and its counterfactual (the same day without the cause).
 

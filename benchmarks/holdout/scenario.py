@@ -245,13 +245,7 @@ def _routine_sp_changes(rng, plant, p, chain, window, near):
         current[key] = new
         out.append((t, key, new, note))
     out.sort()
-    # re-chain values in time order so every change starts from the value before it
-    cur = {}
-    fixed = []
-    for t, key, new, note in out:
-        fixed.append((t, key, new, note))
-        cur[key] = new
-    return fixed
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
