@@ -202,6 +202,14 @@ def block_variances(y: np.ndarray, *, min_blocks: int = MIN_BLOCKS,
     return np.asarray(bs), np.asarray(vs)
 
 
+def block_limit(n: int, *, min_blocks: int = MIN_BLOCKS) -> int:
+    """The largest block length :func:`block_variances` scans for ``n`` samples."""
+    b = 1
+    while 2 * b * 2 < n and n // (b * 2) >= min_blocks:
+        b *= 2
+    return b
+
+
 def noise_profile(y: np.ndarray, crosses_gap: np.ndarray, *, spikes: bool = False) -> dict:
     """Noise scale, resolution and long-run variance of one signal.
 
@@ -226,9 +234,7 @@ def noise_profile(y: np.ndarray, crosses_gap: np.ndarray, *, spikes: bool = Fals
     if spikes:
         y, count = remove_spikes(y, sigma)
     bs, vs = block_variances(y)
-    limit = 1
-    while 2 * limit * 2 < y.size and y.size // (limit * 2) >= MIN_BLOCKS:
-        limit *= 2
+    limit = block_limit(y.size)
     i = int(np.argmax(vs))
     lr = float(vs[i])
     var = sigma * sigma
@@ -246,7 +252,12 @@ def noise_profile(y: np.ndarray, crosses_gap: np.ndarray, *, spikes: bool = Fals
     }
 
 
-# ------------------------------------------------------------------------ segmentation
+# ------------------------------------------------------------------------ segment costs
+#
+# A cost object answers one question, vectorised: by how much does splitting the
+# segment ``[s, e)`` at ``t`` reduce the cost (``gains(s, t, e)``)? The binary
+# segmentation, refinement, pruning and onset intervals below work with any of them.
+# Gains are in units of the (long-run) noise variance: the weights carry 1 / variance.
 
 
 def prefix(w: np.ndarray, wy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -263,7 +274,7 @@ def _xlogx(x, w):
 
 
 def gains(cw, cx, s, t, e, model: str) -> np.ndarray:
-    """Normalised cost reduction of splitting ``[s, e)`` at ``t`` (vectorised).
+    """Cost reduction of splitting ``[s, e)`` at ``t`` for a piecewise-constant mean.
 
     ``model="normal"``: weighted SSE reduction ``W1 W2 / W (m1 - m2)^2`` with the
     weights ``1 / variance``, i.e. a chi-square(1)-scaled statistic.
@@ -289,6 +300,168 @@ def gains(cw, cx, s, t, e, model: str) -> np.ndarray:
     return x1
 
 
+class MeanCost:
+    """Piecewise-constant mean: Gaussian with weights ``w`` (1 / variance), or Poisson.
+
+    For ``model="poisson"``, ``y`` holds counts and ``w`` is one number, the
+    reciprocal of the over-dispersion; the gain is the deviance reduction times ``w``.
+    """
+
+    def __init__(self, y: np.ndarray, w, *, model: str = "normal"):
+        n = y.size
+        self.n = n
+        self.model = model
+        if model == "poisson":
+            self.cw, self.cx = prefix(np.ones(n), y)
+            self.scale = float(w)
+        elif np.ndim(w) == 0:
+            # Uniform weights: centre (for accurate prefix sums) and scale once.
+            self.cw = np.arange(n + 1, dtype=float) * float(w)
+            self.cx = np.concatenate(([0.0], np.cumsum(y - y[0])))
+            self.cx *= float(w)
+            self.scale = 1.0
+        else:
+            self.cw, self.cx = prefix(w, w * (y - y[0]))
+            self.scale = 1.0
+
+    def gains(self, s, t, e) -> np.ndarray:
+        g = gains(self.cw, self.cx, s, t, e, self.model)
+        if self.scale != 1.0:
+            g *= self.scale
+        return g
+
+
+def _lprefix(a: np.ndarray) -> np.ndarray:
+    """Prefix sums in extended precision (``numpy.longdouble``) with a leading zero.
+
+    Sums of ``x^2`` over a long signal are large; a short segment's share is their
+    difference, which float64 would round away for segments of a few samples.
+    """
+    out = np.empty(a.size + 1, dtype=np.longdouble)
+    out[0] = 0.0
+    np.cumsum(a, dtype=np.longdouble, out=out[1:])
+    return out
+
+
+class TrendCost:
+    """Segments that are each a constant or a straight line (weighted least squares).
+
+    ``x`` are the sample times (any unit; scaled here to the median sampling step, so
+    gaps and irregular sampling keep their true spacing), ``y`` the values, ``w`` the
+    weights (1 / variance; one number or one per sample).
+
+    * ``lam=None``: every segment is a straight line (used to *propose* slope changes);
+    * ``lam`` a number: each segment is a constant, or a line when the line explains
+      more than ``lam`` beyond the constant (a BIC-like price for the slope), so the
+      cost of a segment is ``min(SSE_constant, SSE_line + lam)``.
+
+    The gain of a split is the constant part ``W1 W2 / W (m1 - m2)^2`` (as
+    :class:`MeanCost`) plus the change of the slope terms ``Sxy^2 / Sxx`` (each term
+    net of ``lam`` and floored at 0 for the joint model).
+    """
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, w, *, lam: float | None = None,
+                 step: float | None = None):
+        n = y.size
+        self.n = n
+        self.lam = lam
+        if step is None:
+            step = float(np.median(np.diff(x))) if n > 1 else 1.0
+        self.step = step if step > 0 else 1.0
+        xs = (x - x[n // 2]) / self.step
+        w = np.broadcast_to(np.asarray(w, dtype=float), (n,))
+        self.x, self.y, self.w = xs, y, w
+        self.y0 = float(y[0])
+        yc = y - self.y0
+        self.cw = np.concatenate(([0.0], np.cumsum(w)))
+        wx = w * xs
+        self.cy = _lprefix(w * yc)
+        self.cx = _lprefix(wx)
+        self.cxx = _lprefix(wx * xs)
+        self.cxy = _lprefix(wx * yc)
+
+    def with_lam(self, lam: float | None) -> "TrendCost":
+        """The same data (shared prefix sums) with another price of a slope."""
+        other = object.__new__(TrendCost)
+        other.__dict__.update(self.__dict__)
+        other.lam = lam
+        return other
+
+    @staticmethod
+    def _diff(c, a, b):
+        return (c[b] - c[a]).astype(float)
+
+    def sums(self, a, b):
+        """Weighted sums over segments ``[a, b)``: W, X, Y, centred Sxx and Sxy."""
+        W = self.cw[b] - self.cw[a]
+        X = self._diff(self.cx, a, b)
+        Y = self._diff(self.cy, a, b)
+        XX = self._diff(self.cxx, a, b)
+        XY = self._diff(self.cxy, a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            xbar = X / W
+            sxx = XX - X * xbar
+            sxy = XY - Y * xbar
+        return W, X, Y, sxx, sxy
+
+    def slope_terms(self, a, b) -> np.ndarray:
+        """``Sxy^2 / Sxx`` of each segment: what a line explains beyond its mean."""
+        W, _, _, sxx, sxy = self.sums(a, b)
+        ok = sxx > 1e-9 * W
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(ok, sxy * sxy / np.where(ok, sxx, 1.0), 0.0)
+
+    def _net(self, el):
+        if self.lam is None:
+            return el
+        el = el - self.lam
+        np.maximum(el, 0.0, out=el)
+        return el
+
+    def gains(self, s, t, e) -> np.ndarray:
+        s = np.asarray(s)
+        t = np.asarray(t)
+        e = np.asarray(e)
+        W1, _, Y1, sxx1, sxy1 = self.sums(s, t)
+        W2, _, Y2, sxx2, sxy2 = self.sums(t, e)
+        W0 = W1 + W2
+        g = W1 * W2 / W0 * (Y1 / W1 - Y2 / W2) ** 2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ok1 = sxx1 > 1e-9 * W1
+            ok2 = sxx2 > 1e-9 * W2
+            e1 = np.where(ok1, sxy1 * sxy1 / np.where(ok1, sxx1, 1.0), 0.0)
+            e2 = np.where(ok2, sxy2 * sxy2 / np.where(ok2, sxx2, 1.0), 0.0)
+        e0 = self.slope_terms(s, e)
+        g += self._net(e1)
+        g += self._net(e2)
+        g -= self._net(e0)
+        return g
+
+    def fit(self, bounds: np.ndarray) -> dict:
+        """Per segment of ``bounds`` (``[0, c1, ..., n]``): linear or not, level, slope.
+
+        ``level`` is the weighted mean, ``xbar`` the weighted mean time [steps] and
+        ``slope`` [units / step] (0 for a constant segment).
+        """
+        a, b = bounds[:-1], bounds[1:]
+        W, X, Y, sxx, sxy = self.sums(a, b)
+        el = self.slope_terms(a, b)
+        linear = el > (0.0 if self.lam is None else self.lam)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            slope = np.where(linear, sxy / np.where(sxx > 0, sxx, 1.0), 0.0)
+        return {"linear": linear, "level": Y / W + self.y0, "xbar": X / W, "slope": slope}
+
+    def fitted(self, bounds: np.ndarray) -> np.ndarray:
+        """The fitted piecewise constant-or-linear signal (length n)."""
+        f = self.fit(bounds)
+        seg = np.repeat(np.arange(bounds.size - 1), np.diff(bounds))
+        return f["level"][seg] + f["slope"][seg] * (self.x - f["xbar"][seg])
+
+    def value_at(self, f: dict, i: int, pos) -> np.ndarray:
+        """Fitted value of segment ``i`` at sample positions ``pos``."""
+        return f["level"][i] + f["slope"][i] * (self.x[pos] - f["xbar"][i])
+
+
 def _ranges(lo: np.ndarray, hi: np.ndarray):
     """Concatenate ``arange(lo[i], hi[i] + 1)`` for all i; return values, segment ids, offsets."""
     lengths = hi - lo + 1
@@ -306,7 +479,7 @@ def _ranges(lo: np.ndarray, hi: np.ndarray):
 COARSE_SPLITS = 4096
 
 
-def best_splits(cw, cx, starts, ends, min_size: int, model: str):
+def best_splits(cost, starts, ends, min_size: int):
     """Best split position and its gain for each segment ``[starts[i], ends[i])``.
 
     Every segment must be at least ``2 * min_size`` long. Long segments are searched
@@ -320,30 +493,29 @@ def best_splits(cw, cx, starts, ends, min_size: int, model: str):
     hi = ends - min_size
     stride = (hi - lo) // COARSE_SPLITS
     if stride.max(initial=0) < 2:
-        return _best_splits_exact(cw, cx, starts, ends, lo, hi, model)
+        return _best_splits_exact(cost, starts, ends, lo, hi)
     stride = np.maximum(stride, 1)
     t, seg, offsets, lengths = _ranges(np.zeros_like(lo), (hi - lo) // stride)
     t = lo[seg] + t * stride[seg]
-    g = gains(cw, cx, starts[seg], t, ends[seg], model)
+    g = cost.gains(starts[seg], t, ends[seg])
     gmax = np.maximum.reduceat(g, offsets)
     idx = np.flatnonzero(g == gmax[seg])
     first = np.concatenate(([True], seg[idx][1:] != seg[idx][:-1]))
     coarse = t[idx[first]]
-    return _best_splits_exact(cw, cx, starts, ends, np.maximum(lo, coarse - stride),
-                              np.minimum(hi, coarse + stride), model)
+    return _best_splits_exact(cost, starts, ends, np.maximum(lo, coarse - stride),
+                              np.minimum(hi, coarse + stride))
 
 
-def _best_splits_exact(cw, cx, starts, ends, lo, hi, model):
+def _best_splits_exact(cost, starts, ends, lo, hi):
     t, seg, offsets, lengths = _ranges(lo, hi)
-    g = gains(cw, cx, starts[seg], t, ends[seg], model)
+    g = cost.gains(starts[seg], t, ends[seg])
     gmax = np.maximum.reduceat(g, offsets)
     idx = np.flatnonzero(g == gmax[seg])
     first = np.concatenate(([True], seg[idx][1:] != seg[idx][:-1]))
     return t[idx[first]], gmax
 
 
-def binseg_tree(cw, cx, n: int, *, min_size: int, threshold: float, model: str,
-                max_changes: int):
+def binseg_tree(cost, n: int, *, min_size: int, threshold: float, max_changes: int):
     """Grow a binary-segmentation tree down to splits whose gain is below ``threshold``.
 
     Returns ``(positions, gains, effective)`` where ``effective`` is the smallest gain
@@ -360,7 +532,7 @@ def binseg_tree(cw, cx, n: int, *, min_size: int, threshold: float, model: str,
         starts, ends, parent = starts[ok], ends[ok], parent[ok]
         if not starts.size:
             break
-        t, g = best_splits(cw, cx, starts, ends, min_size, model)
+        t, g = best_splits(cost, starts, ends, min_size)
         keep = g > threshold
         if not keep.any():
             break
@@ -385,12 +557,12 @@ def binseg_tree(cw, cx, n: int, *, min_size: int, threshold: float, model: str,
     return pos.astype(np.int64), gain, eff
 
 
-def local_gains(cw, cx, cps: np.ndarray, n: int, model: str) -> np.ndarray:
+def local_gains(cost, cps: np.ndarray, n: int) -> np.ndarray:
     """Gain of each change point against its neighbours in the segmentation ``cps``."""
     if cps.size == 0:
         return np.array([])
     b = np.concatenate(([0], cps, [n]))
-    return gains(cw, cx, b[:-2], b[1:-1], b[2:], model)
+    return cost.gains(b[:-2], b[1:-1], b[2:])
 
 
 def drop_ramps(y: np.ndarray, cps: np.ndarray, *, passes: int = 3) -> np.ndarray:
@@ -430,8 +602,64 @@ def drop_ramps(y: np.ndarray, cps: np.ndarray, *, passes: int = 3) -> np.ndarray
     return cps
 
 
-def refine(cw, cx, cps: np.ndarray, n: int, *, min_size: int, model: str,
-           rounds: int = 1) -> np.ndarray:
+def _wsse(cols: list, y: np.ndarray, w: np.ndarray) -> float:
+    """Weighted residual sum of squares of the least-squares fit of ``y`` on ``cols``."""
+    a = np.stack(cols, axis=1)
+    sw = np.sqrt(w)
+    coef, *_ = np.linalg.lstsq(a * sw[:, None], y * sw, rcond=None)
+    r = y - a @ coef
+    return float(np.sum(w * r * r))
+
+
+def _weighted_sse(x, y, w, degree: int) -> float:
+    """Weighted residual sum of squares of a polynomial fit of ``degree`` (0, 1 or 2)."""
+    if y.size <= degree + 1:
+        return 0.0
+    u = x - x.mean()
+    span = float(np.max(np.abs(u)))
+    if span > 0:
+        u = u / span
+    cols = [np.ones_like(u)]
+    for _ in range(degree):
+        cols.append(cols[-1] * u)
+    return _wsse(cols, y - np.average(y, weights=w), w)
+
+
+def drop_bends(cost: TrendCost, cps: np.ndarray, *, passes: int = 3) -> tuple[np.ndarray, int]:
+    """Remove changes of slope that one smooth bend (a parabola) explains as well.
+
+    The slope counterpart of :func:`drop_ramps`: for each change point ``c`` (with
+    neighbours ``s``, ``e``) next to a sloped segment, the samples ``[s, e)`` are fitted
+    once by the two segments of the segmentation and once by a single parabola (three
+    parameters, no more than the two segments). When the parabola fits at least as
+    well, the "change" is a corner cut into a smooth curve (a first-order approach to
+    a new level, an accelerating growth) and is dropped. A sharp corner (a ramp that
+    starts or stops) is kept. Repeated (at most ``passes`` times) while something is
+    dropped. Returns the kept change points and the number dropped.
+    """
+    n = cost.n
+    dropped = 0
+    for _ in range(passes):
+        if cps.size == 0:
+            break
+        b = np.concatenate(([0], cps, [n])).astype(np.int64)
+        linear = cost.fit(b)["linear"]
+        bend = np.zeros(cps.size, dtype=bool)
+        for i in np.flatnonzero(linear[:-1] | linear[1:]):
+            s, c, e = int(b[i]), int(b[i + 1]), int(b[i + 2])
+            x, y, w = cost.x[s:e], cost.y[s:e], cost.w[s:e]
+            k = c - s
+            two = (_weighted_sse(x[:k], y[:k], w[:k], int(linear[i]))
+                   + _weighted_sse(x[k:], y[k:], w[k:], int(linear[i + 1])))
+            bend[i] = _weighted_sse(x, y, w, 2) <= two
+        if not bend.any():
+            break
+        dropped += int(bend.sum())
+        cps = cps[~bend]
+    return cps, dropped
+
+
+def refine(cost, cps: np.ndarray, n: int, *, min_size: int, rounds: int = 1) -> np.ndarray:
     """Move each change point to the best split between its two neighbours.
 
     Odd and even change points are moved alternately so that every move is exact
@@ -447,25 +675,25 @@ def refine(cw, cx, cps: np.ndarray, n: int, *, min_size: int, model: str,
             idx = np.arange(parity, cps.size, 2)
             if idx.size == 0:
                 continue
-            t, _ = best_splits(cw, cx, b[idx], b[idx + 2], min_size, model)
+            t, _ = best_splits(cost, b[idx], b[idx + 2], min_size)
             cps = cps.copy()
             cps[idx] = t
     return cps
 
 
-def prune(cw, cx, cps: np.ndarray, n: int, *, penalty: float, model: str):
+def prune(cost, cps: np.ndarray, n: int, *, penalty: float):
     """Drop the weakest change point while any has a local gain at or below ``penalty``."""
     cps = np.sort(cps)
-    g = local_gains(cw, cx, cps, n, model)
+    g = local_gains(cost, cps, n)
     while cps.size and g.min() <= penalty:
         i = int(np.argmin(g))
         cps = np.delete(cps, i)
-        g = local_gains(cw, cx, cps, n, model)
+        g = local_gains(cost, cps, n)
     return cps, g
 
 
-def onset_interval(cw, cx, cps: np.ndarray, g: np.ndarray, n: int, *, min_size: int,
-                   model: str, drop: float = LOCATION_DROP_95):
+def onset_interval(cost, cps: np.ndarray, g: np.ndarray, n: int, *, min_size: int,
+                   drop: float = LOCATION_DROP_95):
     """Positions whose split gain is within ``drop`` of the chosen one (profile likelihood).
 
     Returns the first and last such position for each change point (inclusive).
@@ -480,11 +708,11 @@ def onset_interval(cw, cx, cps: np.ndarray, g: np.ndarray, n: int, *, min_size: 
     # reaches the window's edge over the whole of their neighbouring segments.
     lo_w = np.maximum(first, cps - INTERVAL_WINDOW)
     hi_w = np.minimum(last, cps + INTERVAL_WINDOW)
-    lo, hi = _profile_interval(cw, cx, starts, ends, lo_w, hi_w, g, model, drop)
+    lo, hi = _profile_interval(cost, starts, ends, lo_w, hi_w, g, drop)
     redo = ((lo == lo_w) & (lo_w > first)) | ((hi == hi_w) & (hi_w < last))
     if redo.any():
-        lo2, hi2 = _profile_interval(cw, cx, starts[redo], ends[redo], first[redo],
-                                     last[redo], g[redo], model, drop)
+        lo2, hi2 = _profile_interval(cost, starts[redo], ends[redo], first[redo],
+                                     last[redo], g[redo], drop)
         lo[redo], hi[redo] = lo2, hi2
     lo = np.minimum(lo, cps)
     hi = np.maximum(hi, cps)
@@ -495,9 +723,9 @@ def onset_interval(cw, cx, cps: np.ndarray, g: np.ndarray, n: int, *, min_size: 
 INTERVAL_WINDOW = 200
 
 
-def _profile_interval(cw, cx, starts, ends, lo, hi, g, model, drop):
+def _profile_interval(cost, starts, ends, lo, hi, g, drop):
     t, seg, offsets, lengths = _ranges(lo, hi)
-    prof = gains(cw, cx, starts[seg], t, ends[seg], model)
+    prof = cost.gains(starts[seg], t, ends[seg])
     inside = prof >= g[seg] - drop
     big = np.iinfo(np.int64).max
     first = np.minimum.reduceat(np.where(inside, t, big), offsets)
@@ -505,63 +733,109 @@ def _profile_interval(cw, cx, starts, ends, lo, hi, g, model, drop):
     return first, last
 
 
-def segment(y: np.ndarray, w: np.ndarray, *, model: str, penalty: float, min_size: int,
-            max_changes: int, drift_check: bool = False) -> dict:
+def _tree_changes(cost, n: int, *, penalty: float, min_size: int, max_changes: int):
+    """Binary segmentation at ``penalty``, each change then moved to its exact best split."""
+    pos, _, eff = binseg_tree(cost, n, min_size=min_size, threshold=penalty,
+                              max_changes=max_changes)
+    if pos.size == 0:
+        return pos
+    return refine(cost, np.sort(pos[eff > penalty]), n, min_size=min_size)
+
+
+def segment(cost, n: int, *, penalty: float, min_size: int, max_changes: int,
+            drift_y: np.ndarray | None = None) -> dict:
     """Full segmentation of one track: tree, selection, refinement, pruning, intervals.
 
-    ``y`` is the track, ``w`` the per-sample weights (1 / long-run variance for
-    ``"normal"``, an array or one number for all samples) or, for ``"poisson"``
-    (``y`` holds counts), the number 1 / dispersion.
+    ``cost`` is a :class:`MeanCost`; ``drift_y`` (the samples) switches on the drift
+    check (:func:`drop_ramps`).
     """
-    n = y.size
-    if model == "poisson":
-        cw, cx = prefix(np.ones(n), y)
-        scale = float(w)
-    elif np.ndim(w) == 0:
-        # Uniform weights: centre (for accurate prefix sums) and scale once.
-        cw = np.arange(n + 1, dtype=float) * float(w)
-        cx = np.concatenate(([0.0], np.cumsum(y - y[0])))
-        cx *= float(w)
-        scale = 1.0
-    else:
-        cw, cx = prefix(w, w * (y - y[0]))
-        scale = 1.0
     empty = np.array([], dtype=np.int64)
-    result = {"cps": empty, "gain": np.array([]), "lo": empty, "hi": empty}
+    result = {"cps": empty, "gain": np.array([]), "lo": empty, "hi": empty, "drift": 0}
     if n < 2 * min_size:
         return result
-
-    def _g(cps):
-        return local_gains(cw, cx, cps, n, model) * scale
-
-    pos, gain, eff = binseg_tree(cw, cx, n, min_size=min_size, threshold=penalty / scale,
-                                 model=model, max_changes=max_changes)
-    if pos.size == 0:
-        return result
-    cps = np.sort(pos[eff * scale > penalty])
-    cps = refine(cw, cx, cps, n, min_size=min_size, model=model)
-    cps, _ = prune(cw, cx, cps, n, penalty=penalty / scale, model=model)
-    if drift_check and cps.size:
-        kept = drop_ramps(y, cps)
-        if kept.size < cps.size:
-            result["drift"] = int(cps.size - kept.size)
-            cps, _ = prune(cw, cx, kept, n, penalty=penalty / scale, model=model)
+    cps = _tree_changes(cost, n, penalty=penalty, min_size=min_size, max_changes=max_changes)
     if cps.size == 0:
         return result
-    g = _g(cps)
-    lo, hi = onset_interval(cw, cx, cps, g / scale, n, min_size=min_size, model=model,
-                            drop=LOCATION_DROP_95 / scale)
-    return {"cps": cps, "gain": g, "lo": lo, "hi": hi, "drift": result.get("drift", 0)}
+    cps, _ = prune(cost, cps, n, penalty=penalty)
+    if drift_y is not None and cps.size:
+        kept = drop_ramps(drift_y, cps)
+        if kept.size < cps.size:
+            result["drift"] = int(cps.size - kept.size)
+            cps, _ = prune(cost, kept, n, penalty=penalty)
+    if cps.size == 0:
+        return result
+    g = local_gains(cost, cps, n)
+    lo, hi = onset_interval(cost, cps, g, n, min_size=min_size)
+    result.update({"cps": cps, "gain": g, "lo": lo, "hi": hi})
+    return result
+
+
+def _spaced(cps: np.ndarray, n: int, min_size: int) -> np.ndarray:
+    """Sorted unique change points at least ``min_size`` from each other and the ends."""
+    out = []
+    last = 0
+    for c in np.unique(cps):
+        if c - last >= min_size and n - c >= min_size:
+            out.append(int(c))
+            last = c
+    return np.asarray(out, dtype=np.int64)
+
+
+def segment_trend(x: np.ndarray, y: np.ndarray, w, *, penalty: float, lam: float,
+                  min_size: int, max_changes: int, step: float | None = None,
+                  levels: np.ndarray | None = None) -> dict:
+    """Segmentation into constant or straight-line segments (levels, ramps, slopes).
+
+    Candidates come from two binary segmentations, one of constant segments
+    (changes of level) and one of straight-line segments (changes of slope, which
+    a search for levels masks); the union is pruned with the joint cost
+    (:class:`TrendCost`, each segment a constant or a line at the price ``lam``),
+    every change moved to its exact best position, pruned again, and corners that a
+    smooth bend explains as well are dropped (:func:`drop_bends`).
+    """
+    n = y.size
+    empty = np.array([], dtype=np.int64)
+    joint = TrendCost(x, y, w, lam=lam, step=step)
+    result = {"cps": empty, "gain": np.array([]), "lo": empty, "hi": empty, "bends": 0,
+              "cost": joint}
+    if n < 2 * min_size:
+        return result
+    if levels is None:
+        levels = _tree_changes(MeanCost(y, w), n, penalty=penalty, min_size=min_size,
+                               max_changes=max_changes)
+    cand = [levels, _tree_changes(joint.with_lam(None), n, penalty=penalty,
+                                  min_size=min_size, max_changes=max_changes)]
+    cps = _spaced(np.concatenate(cand), n, min_size)
+    if cps.size == 0:
+        return result
+    cps, _ = prune(joint, cps, n, penalty=penalty)
+    if cps.size:
+        cps = _spaced(refine(joint, cps, n, min_size=min_size), n, min_size)
+        cps, _ = prune(joint, cps, n, penalty=penalty)
+    if cps.size:
+        kept, bends = drop_bends(joint, cps)
+        if bends:
+            result["bends"] = bends
+            cps, _ = prune(joint, kept, n, penalty=penalty)
+    if cps.size == 0:
+        return result
+    g = local_gains(joint, cps, n)
+    lo, hi = onset_interval(joint, cps, g, n, min_size=min_size)
+    result.update({"cps": cps, "gain": g, "lo": lo, "hi": hi})
+    return result
 
 
 # ------------------------------------------------------------------------- one signal
 
 KIND_MEAN, KIND_VARIANCE, KIND_BOTH = "mean", "variance", "mean+variance"
-#: Drop mean changes that a straight line explains as well as a step (:func:`drop_ramps`).
+KIND_RAMP, KIND_RAMP_END = "ramp", "ramp end"
+#: Drop mean changes that a straight line explains as well as a step (:func:`drop_ramps`),
+#: with ``model="mean"``.
 DRIFT_CHECK = True
 _RATIO_FLOOR = 0.05  # a variance segment is never taken as quieter than 5 % of the signal's
 LOG_ABS_NORMAL_SD = math.pi / math.sqrt(8.0)  # sd of ln|Z|, Z standard normal
-
+#: A level after a ramp is its end when the jump is at most this share of its rise.
+RAMP_END_JUMP = 0.25
 
 def default_penalty(n: int) -> float:
     """The automatic penalty: 3 ln(n) in units of the (long-run) noise variance.
@@ -573,11 +847,17 @@ def default_penalty(n: int) -> float:
     return 3.0 * math.log(max(n, 3))
 
 
+def slope_price(n: int) -> float:
+    """Price of a sloped segment over a constant one: ln(n), the BIC of one parameter."""
+    return math.log(max(n, 3))
+
+
 def _empty_changes() -> dict:
     e = np.array([], dtype=np.int64)
     f = np.array([], dtype=float)
     return {"pos": e, "lo": e, "hi": e, "kind": np.array([], dtype=object), "before": f,
-            "after": f, "sigma_before": f, "sigma_after": f, "strength": f}
+            "after": f, "sigma_before": f, "sigma_after": f, "strength": f, "end": e,
+            "slope": f}
 
 
 def _segment_means(y: np.ndarray, cps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -590,9 +870,49 @@ def _segment_means(y: np.ndarray, cps: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return before, after
 
 
+def _levels(y: np.ndarray, cps: np.ndarray) -> np.ndarray:
+    """The piecewise-constant fit of ``y`` with changes at ``cps``."""
+    before, after = _segment_means(y, cps)
+    return np.repeat(np.concatenate((before, after[-1:])),
+                     np.diff(np.concatenate(([0], cps, [y.size]))))
+
+
+def _noise_from_residuals(run, residual, lr_var: float, truncated: bool, noise: float,
+                          info: dict):
+    """Segment, then measure the long-run variance again on the residuals and re-segment.
+
+    When the first block scan stopped early at a jump (``truncated``: correlation
+    longer than the last block length was not measured), the residuals are scanned over
+    all block lengths and the larger value is kept (this can only remove changes).
+    Otherwise the scan keeps its rule and a smaller value is accepted (many changes
+    inflate the block scale), at most twice.
+    """
+    res = run(lr_var)
+    if res["cps"].size == 0:
+        return res, lr_var
+    for _ in range(1 if truncated else 2):
+        _, vs = block_variances(residual(res), stop_at_jump=not truncated)
+        lr2 = max(float(vs.max()), noise ** 2)
+        if (truncated and lr2 <= lr_var * 1.05) or (not truncated and lr2 >= lr_var * 0.95):
+            break
+        lr_var = lr2
+        info["long_run_sd"] = math.sqrt(lr_var)
+        info["inflation"] = lr_var / noise ** 2
+        info["long_run_basis"] = "residuals of a first segmentation"
+        res = run(lr_var)
+        if res["cps"].size == 0:
+            break
+    return res, lr_var
+
+
 def analyse_signal(x: np.ndarray, *, model: str, penalty: float | None, min_size: int,
-                   max_changes: int | None) -> tuple[dict, dict]:
+                   max_changes: int | None, times: np.ndarray | None = None
+                   ) -> tuple[dict, dict]:
     """Detect changes in one signal given on the full grid (NaN = missing).
+
+    ``times`` are the grid times [s] (any origin); they set the spacing of the samples
+    for slopes (gaps and irregular grids keep their true spacing). Without them the
+    grid is taken as regular with a step of 1 s.
 
     Returns ``(changes, info)``: ``changes`` holds arrays indexed by change, with
     positions in *valid-sample* coordinates plus ``valid`` (the positions of the valid
@@ -609,7 +929,8 @@ def analyse_signal(x: np.ndarray, *, model: str, penalty: float | None, min_size
             "noise": float("nan"), "noise_basis": "", "resolution": float("nan"),
             "block": 0, "inflation": float("nan"), "long_run_sd": float("nan"),
             "penalty": float("nan"), "long_run_basis": "block differences",
-            "drift_dropped": 0, "status": "ok"}
+            "drift_dropped": 0, "bends_dropped": 0, "slope_price": float("nan"),
+            "status": "ok"}
     changes = _empty_changes()
     changes["valid"] = valid
     changes["crosses"] = crosses
@@ -640,104 +961,105 @@ def analyse_signal(x: np.ndarray, *, model: str, penalty: float | None, min_size
         info["noise_basis"] = "poisson"
         info["inflation"] = dispersion
         info["long_run_sd"] = info["noise"]
-        res = segment(y, 1.0 / dispersion, model="poisson", penalty=beta,
+        res = segment(MeanCost(y, 1.0 / dispersion, model="poisson"), n, penalty=beta,
                       min_size=min_size, max_changes=max_changes)
         return _describe(y, res, None, None, changes, info), info
 
     y = prof["clean"]
     info["spikes_replaced"] = prof["spikes"]
-    lr_var = prof["long_run_sd"] ** 2
+    noise = prof["noise"]
 
-    # Variance track: absolute first differences within gap-free stretches.
-    vres, vpos, ratio_cps, ratios = None, None, np.array([], dtype=np.int64), np.ones(1)
+    # Variance track: log |second differences| within gap-free stretches.
+    vres, ratio_cps, ratios = None, np.array([], dtype=np.int64), np.ones(1)
     if model in ("auto", "variance"):
-        # Second differences: blind to the level and to a (changing) slope, so only
-        # the noise is left; a level step leaves two samples that the spike filter
-        # removes.
-        d = y[2:] - 2.0 * y[1:-1] + y[:-2]
-        keep = ~(crosses[1:] | crosses[:-1])
-        d = d[keep]
-        vpos = np.arange(2, n)[keep]
-        if d.size >= 2 * min_size:
-            # Log scale: a change of the noise by a factor k is a shift of ln k whatever
-            # the level of the noise, and the spread of ln|d| is the same in quiet and
-            # in noisy stretches (a global noise scale would be wrong on either side of
-            # a change of orders of magnitude). eps keeps exact zeros (held values)
-            # finite: the signal's resolution.
-            eps = max(prof["resolution"], 1e-12 * max(float(np.max(np.abs(d))), 1e-300))
-            v = np.log(np.abs(d) + eps)
-            vprof = noise_profile(v, np.zeros(v.size - 1, dtype=bool), spikes=True)
-            if vprof["noise"] > 0:
-                v = vprof["clean"]
-                # ln|d| of Gaussian noise has sd pi / sqrt(8) whatever the noise level;
-                # a smaller empirical scale (a stretch with no noise at all, e.g. a
-                # controller ramp) would make every wiggle elsewhere significant.
-                v_sd = max(vprof["long_run_sd"], LOG_ABS_NORMAL_SD)
-                vres = segment(v, 1.0 / v_sd ** 2,
-                               model="normal", penalty=beta, min_size=min_size,
-                               max_changes=max_changes)
-                if vres["cps"].size:
-                    mv = float(np.mean(v))
-                    b = np.concatenate(([0], vres["cps"], [v.size]))
-                    c = np.concatenate(([0.0], np.cumsum(v)))
-                    seg_mean = (c[b[1:]] - c[b[:-1]]) / np.diff(b)
-                    ratios = np.maximum(np.exp(seg_mean - mv), _RATIO_FLOOR)
-                    ratio_cps = vpos[vres["cps"]]
-                    vres["x_cps"] = ratio_cps
-                    vres["x_lo"] = vpos[vres["lo"]]
-                    vres["x_hi"] = vpos[vres["hi"]]
+        vres, ratio_cps, ratios = _variance_track(y, crosses, prof, beta=beta,
+                                                  min_size=min_size, max_changes=max_changes)
     if model == "variance":
-        return _describe(y, None, vres, (ratio_cps, ratios, prof["noise"]), changes, info), info
+        return _describe(y, None, vres, (ratio_cps, ratios, noise), changes, info), info
 
+    # Relative weights of the variance segments (heteroscedastic mean track).
     if ratio_cps.size:
         r = np.repeat(ratios, np.diff(np.concatenate(([0], ratio_cps, [n]))))
-        w = 1.0 / (lr_var * r * r)
+        w_rel = 1.0 / (r * r)
     else:
-        w = 1.0 / lr_var
-    res = segment(y, w, model="normal", penalty=beta, min_size=min_size,
-                  max_changes=max_changes, drift_check=DRIFT_CHECK)
-    if res["cps"].size and prof["truncated"]:
-        # The block scan stopped early at a jump (steps), so correlation longer than
-        # the last block length was not measured. Measure again on the residuals of
-        # the steps just found; keep the larger long-run variance (this can only
-        # remove changes) and segment again.
-        before, after = _segment_means(y, res["cps"])
-        level = np.repeat(np.concatenate((before, after[-1:])),
-                          np.diff(np.concatenate(([0], res["cps"], [n]))))
-        _, vs = block_variances(y - level, stop_at_jump=False)
-        lr2 = max(float(vs.max()), prof["noise"] ** 2)
-        if lr2 > lr_var * 1.05:
-            w = w * (lr_var / lr2)
-            lr_var = lr2
-            info["long_run_sd"] = math.sqrt(lr_var)
-            info["inflation"] = lr_var / prof["noise"] ** 2
-            info["long_run_basis"] = "residuals of a first segmentation"
-            res = segment(y, w, model="normal", penalty=beta, min_size=min_size,
-                          max_changes=max_changes, drift_check=DRIFT_CHECK)
-    elif res["cps"].size:
-        # Steps also inflate the block scale while they disturb fewer than 75 % of the
-        # block differences (at the largest blocks, many steps do). Measure again on the
-        # residuals of the steps found (at most twice); the drift check keeps this from
-        # turning a drift into a staircase.
-        for _ in range(2):
-            before, after = _segment_means(y, res["cps"])
-            level = np.repeat(np.concatenate((before, after[-1:])),
-                              np.diff(np.concatenate(([0], res["cps"], [n]))))
-            bs2, vs = block_variances(y - level)
-            lr2 = max(float(vs.max()), prof["noise"] ** 2)
-            if lr2 >= lr_var * 0.95:
-                break
-            w = w * (lr_var / lr2)
-            lr_var = lr2
-            info["long_run_sd"] = math.sqrt(lr_var)
-            info["inflation"] = lr_var / prof["noise"] ** 2
-            info["long_run_basis"] = "residuals of a first segmentation"
-            res = segment(y, w, model="normal", penalty=beta, min_size=min_size,
-                          max_changes=max_changes, drift_check=DRIFT_CHECK)
-            if res["cps"].size == 0:
-                break
-    info["drift_dropped"] = int(res.get("drift", 0))
-    return _describe(y, res, vres, (ratio_cps, ratios, prof["noise"]), changes, info), info
+        w_rel = 1.0
+
+    if model == "mean":
+        def run(lr_var):
+            return segment(MeanCost(y, w_rel / lr_var), n, penalty=beta, min_size=min_size,
+                           max_changes=max_changes, drift_y=y if DRIFT_CHECK else None)
+
+        res, _ = _noise_from_residuals(run, lambda r: y - _levels(y, r["cps"]),
+                                       prof["long_run_sd"] ** 2, prof["truncated"], noise,
+                                       info)
+        info["drift_dropped"] = int(res.get("drift", 0))
+        return _describe(y, res, vres, (ratio_cps, ratios, noise), changes, info), info
+
+    # model == "auto". First the levels, exactly as model="mean": this fixes the noise
+    # scale (a wander and a drift count as noise, re-measured on the residuals).
+    def run_level(lr_var):
+        return segment(MeanCost(y, w_rel / lr_var), n, penalty=beta, min_size=min_size,
+                       max_changes=max_changes, drift_y=y if DRIFT_CHECK else None)
+
+    level, lr_var = _noise_from_residuals(run_level, lambda r: y - _levels(y, r["cps"]),
+                                          prof["long_run_sd"] ** 2, prof["truncated"],
+                                          noise, info)
+    info["drift_dropped"] = int(level.get("drift", 0))
+    # Then levels and slopes at that noise scale: each segment a constant or a line.
+    t = valid.astype(float) if times is None else np.asarray(times, dtype=float)[valid]
+    lam = slope_price(n)
+    info["slope_price"] = lam
+    step = float(np.median(np.diff(t))) if n > 1 else 1.0
+    res = segment_trend(t, y, w_rel / lr_var, penalty=beta, lam=lam, min_size=min_size,
+                        max_changes=max_changes, step=step, levels=level["cps"])
+    info["bends_dropped"] = int(res.get("bends", 0))
+    return _describe(y, res, vres, (ratio_cps, ratios, noise), changes, info), info
+
+
+def _variance_track(y, crosses, prof, *, beta, min_size, max_changes):
+    """Changes of the noise level: the mean track on ``ln(|second differences| + q)``.
+
+    Returns the segmentation (positions mapped back to samples of ``y`` under
+    ``x_cps``, ``x_lo``, ``x_hi``) and the relative noise of each variance segment.
+    """
+    n = y.size
+    ratio_cps, ratios = np.array([], dtype=np.int64), np.ones(1)
+    # Second differences: blind to the level and to a (changing) slope, so only the
+    # noise is left; a level step leaves two samples that the spike filter removes.
+    d = y[2:] - 2.0 * y[1:-1] + y[:-2]
+    keep = ~(crosses[1:] | crosses[:-1])
+    d = d[keep]
+    vpos = np.arange(2, n)[keep]
+    if d.size < 2 * min_size:
+        return None, ratio_cps, ratios
+    # Log scale: a change of the noise by a factor k is a shift of ln k whatever the
+    # level of the noise, and the spread of ln|d| is the same in quiet and in noisy
+    # stretches (a global noise scale would be wrong on either side of a change of
+    # orders of magnitude). eps keeps exact zeros (held values) finite: the signal's
+    # resolution.
+    eps = max(prof["resolution"], 1e-12 * max(float(np.max(np.abs(d))), 1e-300))
+    v = np.log(np.abs(d) + eps)
+    vprof = noise_profile(v, np.zeros(v.size - 1, dtype=bool), spikes=True)
+    if vprof["noise"] <= 0:
+        return None, ratio_cps, ratios
+    v = vprof["clean"]
+    # ln|d| of Gaussian noise has sd pi / sqrt(8) whatever the noise level; a smaller
+    # empirical scale (a stretch with no noise at all, e.g. a controller ramp) would
+    # make every wiggle elsewhere significant.
+    v_sd = max(vprof["long_run_sd"], LOG_ABS_NORMAL_SD)
+    vres = segment(MeanCost(v, 1.0 / v_sd ** 2), v.size, penalty=beta, min_size=min_size,
+                   max_changes=max_changes)
+    if vres["cps"].size:
+        mv = float(np.mean(v))
+        b = np.concatenate(([0], vres["cps"], [v.size]))
+        c = np.concatenate(([0.0], np.cumsum(v)))
+        seg_mean = (c[b[1:]] - c[b[:-1]]) / np.diff(b)
+        ratios = np.maximum(np.exp(seg_mean - mv), _RATIO_FLOOR)
+        ratio_cps = vpos[vres["cps"]]
+        vres["x_cps"] = ratio_cps
+        vres["x_lo"] = vpos[vres["lo"]]
+        vres["x_hi"] = vpos[vres["hi"]]
+    return vres, ratio_cps, ratios
 
 
 def departures(y: np.ndarray, cps: np.ndarray, before: np.ndarray, after: np.ndarray,
@@ -767,10 +1089,82 @@ def departures(y: np.ndarray, cps: np.ndarray, before: np.ndarray, after: np.nda
     return out
 
 
+def _slope_change_gain(cost: "TrendCost", s: int, c: int, e: int, lin_left: bool,
+                       lin_right: bool) -> float:
+    """What the change at ``c`` explains as a change of slope [-].
+
+    On ``[s, e)`` the two segments as fitted (each a constant or a line, free to jump
+    at ``c``) are compared with the same fit under one common slope, in units of the
+    noise variance the cost's weights carry.
+    """
+    x, y, w = cost.x[s:e], cost.y[s:e], cost.w[s:e]
+    u = x - x[c - s]
+    yc = y - np.average(y, weights=w)
+    left = np.arange(e - s) < c - s
+    levels = [left.astype(float), (~left).astype(float)]
+    full = list(levels)
+    if lin_left:
+        full.append(np.where(left, u, 0.0))
+    if lin_right:
+        full.append(np.where(left, 0.0, u))
+    return max(_wsse(levels + [u], yc, w) - _wsse(full, yc, w), 0.0)
+
+
+def _trend_rows(y, res, n):
+    """Kind, levels, end and slope of each change of a level-and-slope segmentation.
+
+    The kind follows from the segments either side:
+
+    * ``"ramp"``: a sloped segment begins (after a level, or with another slope) and
+      the change of slope explains more than the price of one parameter
+      (:func:`_slope_change_gain`); ``end`` is where it stops, ``slope`` its slope
+      and ``after`` the level it reaches at its end;
+    * ``"ramp end"``: a level follows a sloped segment and the signal jumps by at
+      most :data:`RAMP_END_JUMP` of what the ramp rose (it levelled off);
+    * ``"mean"``: anything else, i.e. the level jumps (also on top of a drift).
+
+    ``before`` / ``after`` are the fitted levels at the last sample before the change
+    and at the first after it (segment means for level segments).
+    """
+    cost, cps = res["cost"], res["cps"]
+    b = np.concatenate(([0], cps, [n]))
+    f = cost.fit(b)
+    lin = f["linear"]
+    price = 0.0 if cost.lam is None else cost.lam
+    k = cps.size
+    kinds = np.full(k, KIND_MEAN, dtype=object)
+    before = np.empty(k)
+    after = np.empty(k)
+    end = np.full(k, -1, dtype=np.int64)
+    slope = np.full(k, np.nan)
+    mean_before, mean_after = _segment_means(y, cps)
+    for i in range(k):
+        s, c, e = int(b[i]), int(cps[i]), int(b[i + 2])
+        before[i] = cost.value_at(f, i, c - 1) if lin[i] else mean_before[i]
+        after[i] = cost.value_at(f, i + 1, c) if lin[i + 1] else mean_after[i]
+        if not (lin[i] or lin[i + 1]):
+            continue
+        if lin[i + 1]:
+            if _slope_change_gain(cost, s, c, e, bool(lin[i]), True) > price:
+                kinds[i] = KIND_RAMP
+                after[i] = cost.value_at(f, i + 1, e - 1)
+                end[i] = min(e, n - 1)
+                slope[i] = f["slope"][i + 1] / cost.step
+        else:
+            # A level after a ramp: the ramp ended unless the signal jumped by more
+            # than a quarter of what the ramp had risen.
+            rise = cost.value_at(f, i, c) - cost.value_at(f, i, s)
+            jump = after[i] - cost.value_at(f, i, c)
+            if abs(jump) <= RAMP_END_JUMP * abs(rise):
+                kinds[i] = KIND_RAMP_END
+    return kinds, before, after, end, slope, lin
+
+
 def _describe(y, res, vres, var_segs, changes: dict, info: dict) -> dict:
     """Assemble the per-change arrays from the mean track and the variance track."""
     noise = info["noise"]
-    rows = []  # (pos, lo, hi, kind, before, after, sb, sa, strength)
+    n = y.size
+    rows = []  # (pos, lo, hi, kind, before, after, sb, sa, strength, end, slope)
 
     def sigma_at(pos_array):
         if var_segs is None:
@@ -781,16 +1175,29 @@ def _describe(y, res, vres, var_segs, changes: dict, info: dict) -> dict:
     mean_cps = res["cps"] if res is not None else np.array([], dtype=np.int64)
     used_var = np.zeros(0 if vres is None else vres["cps"].size, dtype=bool)
     if mean_cps.size:
-        before, after = _segment_means(y, mean_cps)
         sb = sigma_at(mean_cps - 1)
         sa = sigma_at(mean_cps)
+        if "cost" in res:
+            kinds, before, after, end, slope, lin = _trend_rows(y, res, n)
+            level_before = ~lin[:-1]
+        else:
+            before, after = _segment_means(y, mean_cps)
+            kinds = np.full(mean_cps.size, KIND_MEAN, dtype=object)
+            end = np.full(mean_cps.size, -1, dtype=np.int64)
+            slope = np.full(mean_cps.size, np.nan)
+            level_before = np.ones(mean_cps.size, dtype=bool)
         strength2 = res["gain"].copy()
-        kinds = np.full(mean_cps.size, KIND_MEAN, dtype=object)
         lo, hi = res["lo"].copy(), res["hi"].copy()
-        lo = np.minimum(lo, departures(y, mean_cps, before, after, sb))
+        is_mean = kinds == KIND_MEAN
+        step_like = is_mean & level_before
+        if step_like.any():
+            dep = departures(y, mean_cps, before, after, sb)
+            lo = np.where(step_like, np.minimum(lo, dep), lo)
         if vres is not None and vres["cps"].size:
             xv = vres["x_cps"]
             for i, p in enumerate(mean_cps):
+                if not is_mean[i]:
+                    continue
                 j = int(np.argmin(np.abs(xv - p)))
                 tol = max(3, hi[i] - lo[i])
                 if not used_var[j] and abs(int(xv[j]) - int(p)) <= tol:
@@ -799,7 +1206,7 @@ def _describe(y, res, vres, var_segs, changes: dict, info: dict) -> dict:
                     strength2[i] += vres["gain"][j]
         for i in range(mean_cps.size):
             rows.append((mean_cps[i], lo[i], hi[i], kinds[i], before[i], after[i], sb[i],
-                         sa[i], math.sqrt(max(strength2[i], 0.0))))
+                         sa[i], math.sqrt(max(strength2[i], 0.0)), end[i], slope[i]))
     if vres is not None and vres["cps"].size:
         xv = vres["x_cps"]
         before, after = _segment_means(y, xv)
@@ -807,7 +1214,8 @@ def _describe(y, res, vres, var_segs, changes: dict, info: dict) -> dict:
         sa = sigma_at(xv)
         for j in np.flatnonzero(~used_var):
             rows.append((xv[j], vres["x_lo"][j], vres["x_hi"][j], KIND_VARIANCE, before[j],
-                         after[j], sb[j], sa[j], math.sqrt(max(vres["gain"][j], 0.0))))
+                         after[j], sb[j], sa[j], math.sqrt(max(vres["gain"][j], 0.0)), -1,
+                         np.nan))
     if not rows:
         return changes
     rows.sort(key=lambda r: r[0])
@@ -817,5 +1225,6 @@ def _describe(y, res, vres, var_segs, changes: dict, info: dict) -> dict:
         "hi": np.asarray(cols[2], dtype=np.int64), "kind": np.asarray(cols[3], dtype=object),
         "before": np.asarray(cols[4], float), "after": np.asarray(cols[5], float),
         "sigma_before": np.asarray(cols[6], float), "sigma_after": np.asarray(cols[7], float),
-        "strength": np.asarray(cols[8], float)})
+        "strength": np.asarray(cols[8], float), "end": np.asarray(cols[9], dtype=np.int64),
+        "slope": np.asarray(cols[10], float)})
     return changes

@@ -109,7 +109,8 @@ def analyse_signal(x: np.ndarray, *, method: str, model, penalty: float | None,
         "before": before, "after": after,
         "sigma_before": np.full(cps.size, prof["noise"]),
         "sigma_after": np.full(cps.size, prof["noise"]),
-        "strength": np.sqrt(np.maximum(gain, 0.0) / unit)})
+        "strength": np.sqrt(np.maximum(gain, 0.0) / unit),
+        "end": np.full(cps.size, -1, dtype=np.int64), "slope": np.full(cps.size, np.nan)})
     return changes, info
 
 

@@ -33,7 +33,7 @@ __all__ = ["detect_changes", "CHANGE_COLUMNS"]
 #: Columns of the result, in order (the contract columns, then the extras).
 CHANGE_COLUMNS = ("signal", "time", "kind", "before", "after", "delta", "delta_sigma",
                   "strength", "time_lo", "time_hi", "sigma_before", "sigma_after",
-                  "across_gap")
+                  "across_gap", "end", "slope")
 FAST_MODELS = ("auto", "mean", "variance", "poisson")
 METHODS = ("auto", "fast") + tuple(rupt.ALGORITHMS)
 #: Below this many samples in total the work stays in this process.
@@ -162,7 +162,8 @@ def _run_rows(rows, options):
         if options["engine"] == "fast":
             out.append(engine.analyse_signal(
                 x, model=options["model"], penalty=options["penalty"],
-                min_size=options["min_size"], max_changes=options["max_changes"]))
+                min_size=options["min_size"], max_changes=options["max_changes"],
+                times=options["times"]))
         else:
             out.append(rupt.analyse_signal(
                 x, method=options["engine"], model=options["model"],
@@ -230,6 +231,7 @@ def _to_rows(name, changes, grid: pd.DatetimeIndex):
         a = np.maximum(lo - 1, 0)
         gap_edge = ccum[np.minimum(hi, crosses.size)] - ccum[a] > 0
     before, after = changes["before"], changes["after"]
+    end = changes["end"]
     return {
         "signal": np.full(pos.size, name, dtype=object),
         "time": valid[pos], "kind": changes["kind"], "before": before, "after": after,
@@ -237,12 +239,18 @@ def _to_rows(name, changes, grid: pd.DatetimeIndex):
         "time_lo": first_lo, "time_hi": valid[hi],
         "sigma_before": changes["sigma_before"], "sigma_after": changes["sigma_after"],
         "across_gap": gap_edge,
+        "end": np.where(end >= 0, valid[np.maximum(end, 0)], -1),
+        "slope": changes["slope"],
     }
 
 
 def _times(grid: pd.DatetimeIndex, positions) -> pd.DatetimeIndex:
-    """Grid timestamps at ``positions``, as ``datetime64[ns, UTC]``."""
-    return grid.take(np.asarray(positions, dtype=np.int64)).as_unit("ns")
+    """Grid timestamps at ``positions`` (-1: NaT), as ``datetime64[ns, UTC]``."""
+    positions = np.asarray(positions, dtype=np.int64)
+    out = grid.take(np.maximum(positions, 0)).as_unit("ns")
+    if (positions < 0).any():
+        out = out.where(positions >= 0)
+    return out
 
 
 def _frame(parts, grid: pd.DatetimeIndex):
@@ -252,7 +260,8 @@ def _frame(parts, grid: pd.DatetimeIndex):
     else:
         cols = {k: np.array([]) for k in ("signal", "time", "kind", "before", "after",
                                           "delta", "strength", "time_lo", "time_hi",
-                                          "sigma_before", "sigma_after", "across_gap")}
+                                          "sigma_before", "sigma_after", "across_gap",
+                                          "end", "slope")}
         nz = np.array([], dtype=float)
     out = pd.DataFrame({
         "signal": pd.array(cols["signal"].astype(object), dtype="str") if parts else
@@ -271,6 +280,8 @@ def _frame(parts, grid: pd.DatetimeIndex):
         "sigma_before": cols["sigma_before"].astype(float),
         "sigma_after": cols["sigma_after"].astype(float),
         "across_gap": cols["across_gap"].astype(bool),
+        "end": _times(grid, cols["end"]),
+        "slope": cols["slope"].astype(float),
     })
     if len(out) > 1:
         order = np.lexsort((cols["time"], -cols["strength"].astype(float)))
@@ -441,7 +452,9 @@ def detect_changes(data, *, method="auto", model="auto", penalty="auto", min_siz
     jobs = _check_n_jobs(n_jobs, values.shape[0], values.shape[1] if values.ndim == 2 else 0)
     options = {"engine": engine_name, "model": used_model, "penalty": pen,
                "min_size": min_size, "max_changes": max_changes,
-               "engine_options": dict(engine_options)}
+               "engine_options": dict(engine_options),
+               "times": (frame.index - frame.index[0]).total_seconds().to_numpy(dtype=float)
+               if len(frame.index) else np.array([])}
     results = _run_all(values, options, jobs)
 
     parts, per_signal = [], {}

@@ -28,9 +28,9 @@ def test_best_split_is_exact_on_short_segments(seed):
     rng = np.random.default_rng(seed)
     y = rng.normal(size=300)
     y[rng.integers(50, 250):] += rng.uniform(0.2, 2.0)
-    cw, cx = engine.prefix(np.ones(y.size), y - y[0])
+    cost = engine.MeanCost(y, 1.0)
     starts, ends = np.array([0, 100]), np.array([100, 300])
-    t, g = engine.best_splits(cw, cx, starts, ends, 3, "normal")
+    t, g = engine.best_splits(cost, starts, ends, 3)
     for i in range(2):
         where, best = brute_force_best(y, starts[i], ends[i], 3)
         assert t[i] == where
@@ -42,11 +42,11 @@ def test_coarse_to_fine_search_finds_the_exact_step_in_a_long_segment():
     n = 200_000
     y = rng.normal(size=n)
     y[123_457:] += 0.5
-    cw, cx = engine.prefix(np.ones(n), y - y[0])
-    t, g = engine.best_splits(cw, cx, np.array([0]), np.array([n]), 3, "normal")
+    cost = engine.MeanCost(y, 1.0)
+    t, g = engine.best_splits(cost, np.array([0]), np.array([n]), 3)
     # the exact maximum over every position, computed directly
     pos = np.arange(3, n - 2)
-    full = engine.gains(cw, cx, np.zeros_like(pos), pos, np.full_like(pos, n), "normal")
+    full = cost.gains(np.zeros_like(pos), pos, np.full_like(pos, n))
     assert t[0] == pos[np.argmax(full)]
     assert abs(t[0] - 123_457) <= 50
 
