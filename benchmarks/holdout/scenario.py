@@ -389,16 +389,11 @@ def build(cause: str, seed: int) -> Incident:
             return _build(cause, int(seed), attempt)
         except _Retry as exc:  # the drawn day cannot host this incident: draw another one
             last_error = exc
-            if _DEBUG:
-                print("retry", cause, seed, attempt, exc)
     raise RuntimeError(f"holdout generator: no valid incident for cause={cause!r}, seed={seed}: {last_error}")
 
 
-_DEBUG = False
-
-
 class _Retry(Exception):
-    pass
+    """The day drawn for this attempt cannot host the incident (the next attempt draws another)."""
 
 
 def _build(cause, seed, attempt) -> Incident:
