@@ -123,8 +123,9 @@ def remove_spikes(y: np.ndarray, scale: float, *, k: float = 5.0) -> tuple[np.nd
 
 def resolution(d: np.ndarray) -> float:
     """Smallest non-zero absolute difference (the signal's quantisation step), or 0."""
-    nz = np.abs(d[d != 0])
-    return float(nz.min()) if nz.size else 0.0
+    a = np.abs(d)
+    q = float(np.min(a, where=a > 0, initial=np.inf)) if a.size else np.inf
+    return q if math.isfinite(q) else 0.0
 
 
 def short_term_noise(d: np.ndarray) -> tuple[float, str]:
@@ -156,7 +157,8 @@ JUMP = 2.0
 
 
 def block_variances(y: np.ndarray, *, min_blocks: int = MIN_BLOCKS,
-                    stop_at_jump: bool = True) -> tuple[np.ndarray, np.ndarray]:
+                    stop_at_jump: bool = True,
+                    prefix: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Robust long-run variance estimates at block lengths 1, 2, 4, ...
 
     For block length ``b`` the differences of adjacent (overlapping) block sums,
@@ -171,12 +173,16 @@ def block_variances(y: np.ndarray, *, min_blocks: int = MIN_BLOCKS,
       drift is not a sequence of level changes.
 
     Block lengths double while at least ``min_blocks`` blocks fit, and stop early at
-    a sudden jump of the growth exponent (see :data:`JUMP`).
+    a sudden jump of the growth exponent (see :data:`JUMP`). ``prefix`` may give the
+    prefix sums of ``y`` minus any constant (with a leading zero), if already known.
     """
     n = y.size
     if n < 4:
         return np.array([1]), np.array([0.0])
-    s = np.concatenate(([0.0], np.cumsum(y - _median(y[:: -(-n // MAD_SAMPLE)]))))
+    if prefix is None:
+        s = np.concatenate(([0.0], np.cumsum(y - _median(y[:: -(-n // MAD_SAMPLE)]))))
+    else:
+        s = prefix
     bs, vs = [], []
     b = 1
     while 2 * b < n and (b == 1 or n // b >= min_blocks):
@@ -210,7 +216,8 @@ def block_limit(n: int, *, min_blocks: int = MIN_BLOCKS) -> int:
     return b
 
 
-def noise_profile(y: np.ndarray, crosses_gap: np.ndarray, *, spikes: bool = False) -> dict:
+def noise_profile(y: np.ndarray, crosses_gap: np.ndarray, *, spikes: bool = False,
+                  quantised: bool = True) -> dict:
     """Noise scale, resolution and long-run variance of one signal.
 
     Parameters
@@ -223,9 +230,15 @@ def noise_profile(y: np.ndarray, crosses_gap: np.ndarray, *, spikes: bool = Fals
         Remove spikes (:func:`remove_spikes`) after measuring the short-term noise
         and before measuring the long-run variance; the cleaned signal is returned
         under ``"clean"`` and the count under ``"spikes"``.
+    quantised : bool
+        Measure the resolution (smallest step) and floor the noise at it; False for a
+        derived, continuous track.
+
+    The prefix sums of the cleaned signal minus its first sample (leading zero) are
+    returned under ``"prefix"``.
     """
     d = np.diff(y)[~crosses_gap]
-    q = resolution(d)
+    q = resolution(d) if quantised else 0.0
     sigma, basis = short_term_noise(d)
     floor = q / math.sqrt(12.0)
     if sigma < floor:
@@ -233,7 +246,10 @@ def noise_profile(y: np.ndarray, crosses_gap: np.ndarray, *, spikes: bool = Fals
     count = 0
     if spikes:
         y, count = remove_spikes(y, sigma)
-    bs, vs = block_variances(y)
+    c1 = np.empty(y.size + 1)
+    c1[0] = 0.0
+    np.cumsum(y - y[0], out=c1[1:])
+    bs, vs = block_variances(y, prefix=c1)
     limit = block_limit(y.size)
     i = int(np.argmax(vs))
     lr = float(vs[i])
@@ -249,6 +265,7 @@ def noise_profile(y: np.ndarray, crosses_gap: np.ndarray, *, spikes: bool = Fals
         "long_run_sd": float(math.sqrt(var * inflation)),
         "clean": y,
         "spikes": count,
+        "prefix": c1,
     }
 
 
@@ -281,9 +298,13 @@ def gains(cw, cx, s, t, e, model: str) -> np.ndarray:
     ``model="poisson"``: Poisson deviance reduction (weights are sample counts,
     ``cx`` holds the counts).
     """
-    ct = cw[t]
-    w1 = ct - cw[s]
-    w2 = cw[e] - ct
+    if np.ndim(cw) == 0:  # one weight for every sample
+        w1 = (t - s) * cw
+        w2 = (e - t) * cw
+    else:
+        ct = cw[t]
+        w1 = ct - cw[s]
+        w2 = cw[e] - ct
     ct = cx[t]
     x1 = ct - cx[s]
     x2 = cx[e] - ct
@@ -307,7 +328,8 @@ class MeanCost:
     reciprocal of the over-dispersion; the gain is the deviance reduction times ``w``.
     """
 
-    def __init__(self, y: np.ndarray, w, *, model: str = "normal"):
+    def __init__(self, y: np.ndarray, w, *, model: str = "normal",
+                 prefix_sums: np.ndarray | None = None):
         n = y.size
         self.n = n
         self.model = model
@@ -315,20 +337,39 @@ class MeanCost:
             self.cw, self.cx = prefix(np.ones(n), y)
             self.scale = float(w)
         elif np.ndim(w) == 0:
-            # Uniform weights: centre (for accurate prefix sums) and scale once.
-            self.cw = np.arange(n + 1, dtype=float) * float(w)
-            self.cx = np.concatenate(([0.0], np.cumsum(y - y[0])))
-            self.cx *= float(w)
+            # One weight for all samples: the weight itself stands for its prefix sums;
+            # the values are centred (for accurate prefix sums) and scaled once.
+            # ``prefix_sums`` may give the prefix sums of y - y[0] if already known.
+            self.cw = float(w)
+            if prefix_sums is None:
+                prefix_sums = np.concatenate(([0.0], np.cumsum(y - y[0])))
+            self.cx = prefix_sums * float(w)
             self.scale = 1.0
         else:
             self.cw, self.cx = prefix(w, w * (y - y[0]))
             self.scale = 1.0
+
+    def scaled(self, factor: float) -> "MeanCost":
+        """The same cost with every weight multiplied by ``factor`` (no new prefix sums)."""
+        other = object.__new__(MeanCost)
+        other.__dict__.update(self.__dict__)
+        if self.model == "poisson":
+            other.scale = self.scale * factor
+        else:
+            other.cw = self.cw * factor
+            other.cx = self.cx * factor
+        return other
 
     def gains(self, s, t, e) -> np.ndarray:
         g = gains(self.cw, self.cx, s, t, e, self.model)
         if self.scale != 1.0:
             g *= self.scale
         return g
+
+
+#: Longest signal whose regular grid uses closed-form sums of x and x^2 (the sum of
+#: (k - n/2)^2 stays exact in float64 below about n = 4.7e5).
+REGULAR_MAX = 400_000
 
 
 def _lprefix(a: np.ndarray) -> np.ndarray:
@@ -361,24 +402,54 @@ class TrendCost:
     """
 
     def __init__(self, x: np.ndarray, y: np.ndarray, w, *, lam: float | None = None,
-                 step: float | None = None):
+                 step: float | None = None, prefix_sums: tuple | None = None,
+                 regular: bool | None = None):
         n = y.size
         self.n = n
         self.lam = lam
         if step is None:
             step = float(np.median(np.diff(x))) if n > 1 else 1.0
         self.step = step if step > 0 else 1.0
-        xs = (x - x[n // 2]) / self.step
-        w = np.broadcast_to(np.asarray(w, dtype=float), (n,))
-        self.x, self.y, self.w = xs, y, w
+        centre = n // 2
         self.y0 = float(y[0])
-        yc = y - self.y0
-        self.cw = np.concatenate(([0.0], np.cumsum(w)))
-        wx = w * xs
-        self.cy = _lprefix(w * yc)
-        self.cx = _lprefix(wx)
-        self.cxx = _lprefix(wx * xs)
-        self.cxy = _lprefix(wx * yc)
+        # A regular grid without gaps and one weight for all samples (the common case)
+        # has closed forms for the sums of x and x^2; otherwise they are prefix sums in
+        # extended precision (see _lprefix). ``regular`` may say whether ``x`` is a
+        # regular grid without gaps, if the caller knows.
+        if regular is None:
+            k = np.arange(n, dtype=float) - centre
+            regular = bool(np.all(np.abs((x - x[centre]) / self.step - k) < 1e-6))
+        self.regular = np.ndim(w) == 0 and n < REGULAR_MAX and regular
+        if self.regular:
+            # Unweighted prefix sums of yc and of i * yc (leading zeros); the weight
+            # is applied in the gains. Sample i sits at x = i - centre.
+            self.w0 = float(w)
+            self.centre = centre
+            self._x = None
+            self.w = np.broadcast_to(self.w0, (n,))
+            if prefix_sums is None:
+                yc = y - self.y0
+                prefix_sums = (np.concatenate(([0.0], np.cumsum(yc))), _index_prefix(yc))
+            self.cy, self.cxy = prefix_sums
+        else:
+            yc = y - self.y0
+            w = np.broadcast_to(np.asarray(w, dtype=float), (n,))
+            xs = (x - x[centre]) / self.step
+            self._x, self.w = xs, w
+            self.cw = np.concatenate(([0.0], np.cumsum(w)))
+            wx = w * xs
+            self.cy = _lprefix(w * yc)
+            self.cx = _lprefix(wx)
+            self.cxx = _lprefix(wx * xs)
+            self.cxy = _lprefix(wx * yc)
+        self.y = y
+
+    @property
+    def x(self) -> np.ndarray:
+        """Sample times in steps, 0 at the middle sample."""
+        if self._x is None:
+            self._x = np.arange(self.n, dtype=float) - self.centre
+        return self._x
 
     def with_lam(self, lam: float | None) -> "TrendCost":
         """The same data (shared prefix sums) with another price of a slope."""
@@ -393,6 +464,15 @@ class TrendCost:
 
     def sums(self, a, b):
         """Weighted sums over segments ``[a, b)``: W, X, Y, centred Sxx and Sxy."""
+        if self.regular:
+            m = (b - a).astype(float)
+            W = self.w0 * m
+            mid = (a + b - 1) * 0.5
+            Y = self.cy[b] - self.cy[a]
+            sxx = W * (m * m - 1.0) / 12.0
+            sxy = self.w0 * ((self.cxy[b] - self.cxy[a]) - mid * Y)
+            Y = self.w0 * Y
+            return W, W * (mid - self.centre), Y, sxx, sxy
         W = self.cw[b] - self.cw[a]
         X = self._diff(self.cx, a, b)
         Y = self._diff(self.cy, a, b)
@@ -422,6 +502,8 @@ class TrendCost:
         s = np.asarray(s)
         t = np.asarray(t)
         e = np.asarray(e)
+        if self.regular:
+            return self._gains_regular(s, t, e)
         W1, _, Y1, sxx1, sxy1 = self.sums(s, t)
         W2, _, Y2, sxx2, sxy2 = self.sums(t, e)
         W0 = W1 + W2
@@ -435,6 +517,42 @@ class TrendCost:
         g += self._net(e1)
         g += self._net(e2)
         g -= self._net(e0)
+        return g
+
+    def _slope_term_regular(self, a, b, ya, yb, pa, pb):
+        """``Sxy^2 / Sxx`` on a regular grid from the gathered (unweighted) prefix sums."""
+        m = (b - a).astype(float)
+        y = yb - ya
+        sxy = (pb - pa) - ((a + b - 1) * 0.5) * y
+        sxx = m * m
+        sxx -= 1.0
+        sxx *= m
+        sxx *= 1.0 / (12.0 * self.w0)
+        ok = m > 1.5
+        np.maximum(sxx, 1e-300, out=sxx)
+        sxy *= sxy
+        sxy /= sxx
+        sxy[~ok] = 0.0
+        if self.lam is not None:
+            sxy -= self.lam
+            np.maximum(sxy, 0.0, out=sxy)
+        return sxy
+
+    def _gains_regular(self, s, t, e) -> np.ndarray:
+        """:meth:`gains` on a regular grid with one weight: six gathers, closed forms."""
+        cy, cxy = self.cy, self.cxy
+        ys, yt, ye = cy[s], cy[t], cy[e]
+        ps, pt, pe = cxy[s], cxy[t], cxy[e]
+        m1 = (t - s).astype(float)
+        m2 = (e - t).astype(float)
+        # constant part W1 W2 / W (m1 - m2)^2 = w (Y1 m2 - Y2 m1)^2 / (m1 m2 (m1 + m2))
+        # with unweighted sums Y
+        g = (yt - ys) * m2 - (ye - yt) * m1
+        g *= g
+        g *= self.w0 / (m1 * m2 * (m1 + m2))
+        g += self._slope_term_regular(s, t, ys, yt, ps, pt)
+        g += self._slope_term_regular(t, e, yt, ye, pt, pe)
+        g -= self._slope_term_regular(s, e, ys, ye, ps, pe)
         return g
 
     def fit(self, bounds: np.ndarray) -> dict:
@@ -565,7 +683,7 @@ def local_gains(cost, cps: np.ndarray, n: int) -> np.ndarray:
     return cost.gains(b[:-2], b[1:-1], b[2:])
 
 
-def drop_ramps(y: np.ndarray, cps: np.ndarray, *, passes: int = 3) -> np.ndarray:
+class DriftCheck:
     """Remove change points that a straight line explains as well as a step.
 
     For each change point ``c`` with neighbours ``s`` and ``e``, the samples
@@ -573,33 +691,54 @@ def drop_ramps(y: np.ndarray, cps: np.ndarray, *, passes: int = 3) -> np.ndarray
     (a drift); both have two parameters. When the line fits at least as well, the
     "change" is a piece of a staircase laid over a drift and is dropped. A step
     between plateaus is kept, and so are the two ends of a ramp between plateaus.
-    Repeated (at most ``passes`` times) while something is dropped.
+    The prefix sums are built once per signal; :meth:`drop` may be called for every
+    segmentation of it.
     """
-    n = y.size
-    z = y - y[0]
-    c1 = np.concatenate(([0.0], np.cumsum(z)))
-    ci = np.concatenate(([0.0], np.cumsum(np.arange(n) * z)))
-    for _ in range(passes):
-        if cps.size == 0:
-            break
-        b = np.concatenate(([0], cps, [n])).astype(np.int64)
-        s, c, e = b[:-2], b[1:-1], b[2:]
-        m = (e - s).astype(float)
-        m1 = (c - s).astype(float)
-        m2 = (e - c).astype(float)
-        sy = c1[e] - c1[s]
-        s1 = c1[c] - c1[s]
-        s2 = c1[e] - c1[c]
-        # sum of (local time - its mean) * z over [s, e); local times sum to zero there
-        stz = (ci[e] - ci[s]) - (s + (m - 1.0) / 2.0) * sy
-        stt = m * (m * m - 1.0) / 12.0
-        line = stz * stz / stt  # explained beyond the mean by a straight line
-        step = m1 * m2 / m * (s1 / m1 - s2 / m2) ** 2  # explained beyond the mean by a step
-        ramp = line >= step
-        if not ramp.any():
-            break
-        cps = cps[~ramp]
-    return cps
+
+    def __init__(self, y: np.ndarray, *, c1: np.ndarray | None = None,
+                 ci: np.ndarray | None = None):
+        self.n = y.size
+        z = y - y[0]
+        self.c1 = np.concatenate(([0.0], np.cumsum(z))) if c1 is None else c1
+        self.ci = _index_prefix(z) if ci is None else ci
+
+    def drop(self, cps: np.ndarray, *, passes: int = 3) -> np.ndarray:
+        """The change points kept, after at most ``passes`` rounds of dropping."""
+        n, c1, ci = self.n, self.c1, self.ci
+        for _ in range(passes):
+            if cps.size == 0:
+                break
+            b = np.concatenate(([0], cps, [n])).astype(np.int64)
+            s, c, e = b[:-2], b[1:-1], b[2:]
+            m = (e - s).astype(float)
+            m1 = (c - s).astype(float)
+            m2 = (e - c).astype(float)
+            sy = c1[e] - c1[s]
+            s1 = c1[c] - c1[s]
+            s2 = c1[e] - c1[c]
+            # sum of (local time - its mean) * z over [s, e); local times sum to zero
+            stz = (ci[e] - ci[s]) - (s + (m - 1.0) / 2.0) * sy
+            stt = m * (m * m - 1.0) / 12.0
+            line = stz * stz / stt  # explained beyond the mean by a straight line
+            step = m1 * m2 / m * (s1 / m1 - s2 / m2) ** 2  # ... and by a step
+            ramp = line >= step
+            if not ramp.any():
+                break
+            cps = cps[~ramp]
+        return cps
+
+
+def _index_prefix(z: np.ndarray) -> np.ndarray:
+    """Prefix sums of ``i * z[i]`` with a leading zero."""
+    out = np.empty(z.size + 1)
+    out[0] = 0.0
+    np.cumsum(np.arange(z.size, dtype=float) * z, out=out[1:])
+    return out
+
+
+def drop_ramps(y: np.ndarray, cps: np.ndarray, *, passes: int = 3) -> np.ndarray:
+    """:meth:`DriftCheck.drop` for one segmentation of ``y``."""
+    return DriftCheck(y).drop(cps, passes=passes)
 
 
 def _wsse(cols: list, y: np.ndarray, w: np.ndarray) -> float:
@@ -743,11 +882,10 @@ def _tree_changes(cost, n: int, *, penalty: float, min_size: int, max_changes: i
 
 
 def segment(cost, n: int, *, penalty: float, min_size: int, max_changes: int,
-            drift_y: np.ndarray | None = None) -> dict:
+            drift: DriftCheck | None = None) -> dict:
     """Full segmentation of one track: tree, selection, refinement, pruning, intervals.
 
-    ``cost`` is a :class:`MeanCost`; ``drift_y`` (the samples) switches on the drift
-    check (:func:`drop_ramps`).
+    ``cost`` is a :class:`MeanCost`; ``drift`` switches on the drift check.
     """
     empty = np.array([], dtype=np.int64)
     result = {"cps": empty, "gain": np.array([]), "lo": empty, "hi": empty, "drift": 0}
@@ -757,8 +895,8 @@ def segment(cost, n: int, *, penalty: float, min_size: int, max_changes: int,
     if cps.size == 0:
         return result
     cps, _ = prune(cost, cps, n, penalty=penalty)
-    if drift_y is not None and cps.size:
-        kept = drop_ramps(drift_y, cps)
+    if drift is not None and cps.size:
+        kept = drift.drop(cps)
         if kept.size < cps.size:
             result["drift"] = int(cps.size - kept.size)
             cps, _ = prune(cost, kept, n, penalty=penalty)
@@ -783,7 +921,8 @@ def _spaced(cps: np.ndarray, n: int, min_size: int) -> np.ndarray:
 
 def segment_trend(x: np.ndarray, y: np.ndarray, w, *, penalty: float, lam: float,
                   min_size: int, max_changes: int, step: float | None = None,
-                  levels: np.ndarray | None = None) -> dict:
+                  levels: np.ndarray | None = None, prefix_sums: tuple | None = None,
+                  regular: bool | None = None) -> dict:
     """Segmentation into constant or straight-line segments (levels, ramps, slopes).
 
     Candidates come from two binary segmentations, one of constant segments
@@ -795,7 +934,7 @@ def segment_trend(x: np.ndarray, y: np.ndarray, w, *, penalty: float, lam: float
     """
     n = y.size
     empty = np.array([], dtype=np.int64)
-    joint = TrendCost(x, y, w, lam=lam, step=step)
+    joint = TrendCost(x, y, w, lam=lam, step=step, prefix_sums=prefix_sums, regular=regular)
     result = {"cps": empty, "gain": np.array([]), "lo": empty, "hi": empty, "bends": 0,
               "cost": joint}
     if n < 2 * min_size:
@@ -837,6 +976,15 @@ LOG_ABS_NORMAL_SD = math.pi / math.sqrt(8.0)  # sd of ln|Z|, Z standard normal
 #: A level after a ramp is its end when the jump is at most this share of its rise.
 RAMP_END_JUMP = 0.25
 
+def is_regular(times: np.ndarray) -> bool:
+    """Whether ``times`` are evenly spaced (to 1e-6 of a step)."""
+    if times.size < 3:
+        return True
+    d = np.diff(times)
+    step = (times[-1] - times[0]) / (times.size - 1)
+    return bool(step > 0 and np.max(np.abs(d - step)) <= 1e-6 * step)
+
+
 def default_penalty(n: int) -> float:
     """The automatic penalty: 3 ln(n) in units of the (long-run) noise variance.
 
@@ -860,19 +1008,27 @@ def _empty_changes() -> dict:
             "slope": f}
 
 
-def _segment_means(y: np.ndarray, cps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean of the segment before and after each change point of the segmentation ``cps``."""
+def _segment_means(y: np.ndarray, cps: np.ndarray,
+                   prefix_sums: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Mean of the segment before and after each change point of the segmentation ``cps``.
+
+    ``prefix_sums`` may give the prefix sums of ``y - y[0]`` (leading zero).
+    """
     n = y.size
-    c = np.concatenate(([0.0], np.cumsum(y)))
+    if prefix_sums is None:
+        c, y0 = np.concatenate(([0.0], np.cumsum(y))), 0.0
+    else:
+        c, y0 = prefix_sums, float(y[0])
     b = np.concatenate(([0], cps, [n]))
-    before = (c[b[1:-1]] - c[b[:-2]]) / (b[1:-1] - b[:-2])
-    after = (c[b[2:]] - c[b[1:-1]]) / (b[2:] - b[1:-1])
+    before = (c[b[1:-1]] - c[b[:-2]]) / (b[1:-1] - b[:-2]) + y0
+    after = (c[b[2:]] - c[b[1:-1]]) / (b[2:] - b[1:-1]) + y0
     return before, after
 
 
-def _levels(y: np.ndarray, cps: np.ndarray) -> np.ndarray:
+def _levels(y: np.ndarray, cps: np.ndarray,
+            prefix_sums: np.ndarray | None = None) -> np.ndarray:
     """The piecewise-constant fit of ``y`` with changes at ``cps``."""
-    before, after = _segment_means(y, cps)
+    before, after = _segment_means(y, cps, prefix_sums)
     return np.repeat(np.concatenate((before, after[-1:])),
                      np.diff(np.concatenate(([0], cps, [y.size]))))
 
@@ -906,13 +1062,14 @@ def _noise_from_residuals(run, residual, lr_var: float, truncated: bool, noise: 
 
 
 def analyse_signal(x: np.ndarray, *, model: str, penalty: float | None, min_size: int,
-                   max_changes: int | None, times: np.ndarray | None = None
-                   ) -> tuple[dict, dict]:
+                   max_changes: int | None, times: np.ndarray | None = None,
+                   regular_grid: bool | None = None) -> tuple[dict, dict]:
     """Detect changes in one signal given on the full grid (NaN = missing).
 
     ``times`` are the grid times [s] (any origin); they set the spacing of the samples
     for slopes (gaps and irregular grids keep their true spacing). Without them the
-    grid is taken as regular with a step of 1 s.
+    grid is taken as regular with a step of 1 s. ``regular_grid`` may say whether
+    ``times`` are evenly spaced (checked here when not given).
 
     Returns ``(changes, info)``: ``changes`` holds arrays indexed by change, with
     positions in *valid-sample* coordinates plus ``valid`` (the positions of the valid
@@ -984,12 +1141,22 @@ def analyse_signal(x: np.ndarray, *, model: str, penalty: float | None, min_size
     else:
         w_rel = 1.0
 
-    if model == "mean":
-        def run(lr_var):
-            return segment(MeanCost(y, w_rel / lr_var), n, penalty=beta, min_size=min_size,
-                           max_changes=max_changes, drift_y=y if DRIFT_CHECK else None)
+    # Prefix sums of y - y[0] and of i * (y - y[0]), shared by the costs and checks
+    # that use one weight for all samples.
+    c1 = prof["prefix"]
+    ci = _index_prefix(y - y[0])
+    uniform = np.ndim(w_rel) == 0
+    unit = MeanCost(y, w_rel, prefix_sums=c1 if uniform else None)
+    drift = DriftCheck(y, c1=c1, ci=ci) if DRIFT_CHECK else None
 
-        res, _ = _noise_from_residuals(run, lambda r: y - _levels(y, r["cps"]),
+    def run_level(lr_var):
+        return segment(unit.scaled(1.0 / lr_var), n, penalty=beta, min_size=min_size,
+                       max_changes=max_changes, drift=drift)
+
+    if model == "mean":
+        run = run_level
+
+        res, _ = _noise_from_residuals(run, lambda r: y - _levels(y, r["cps"], c1),
                                        prof["long_run_sd"] ** 2, prof["truncated"], noise,
                                        info)
         info["drift_dropped"] = int(res.get("drift", 0))
@@ -997,21 +1164,27 @@ def analyse_signal(x: np.ndarray, *, model: str, penalty: float | None, min_size
 
     # model == "auto". First the levels, exactly as model="mean": this fixes the noise
     # scale (a wander and a drift count as noise, re-measured on the residuals).
-    def run_level(lr_var):
-        return segment(MeanCost(y, w_rel / lr_var), n, penalty=beta, min_size=min_size,
-                       max_changes=max_changes, drift_y=y if DRIFT_CHECK else None)
-
-    level, lr_var = _noise_from_residuals(run_level, lambda r: y - _levels(y, r["cps"]),
+    level, lr_var = _noise_from_residuals(run_level, lambda r: y - _levels(y, r["cps"], c1),
                                           prof["long_run_sd"] ** 2, prof["truncated"],
                                           noise, info)
     info["drift_dropped"] = int(level.get("drift", 0))
     # Then levels and slopes at that noise scale: each segment a constant or a line.
-    t = valid.astype(float) if times is None else np.asarray(times, dtype=float)[valid]
+    if times is None:
+        t = valid.astype(float)
+        regular_grid = True
+    else:
+        t = np.asarray(times, dtype=float)[valid]
+        if regular_grid is None:
+            regular_grid = is_regular(np.asarray(times, dtype=float))
+    regular = bool(regular_grid) and int(valid[-1] - valid[0]) == n - 1
     lam = slope_price(n)
     info["slope_price"] = lam
     step = float(np.median(np.diff(t))) if n > 1 else 1.0
+    if regular:
+        step = float(t[-1] - t[0]) / (n - 1)
     res = segment_trend(t, y, w_rel / lr_var, penalty=beta, lam=lam, min_size=min_size,
-                        max_changes=max_changes, step=step, levels=level["cps"])
+                        max_changes=max_changes, step=step, levels=level["cps"],
+                        prefix_sums=(c1, ci) if uniform else None, regular=regular)
     info["bends_dropped"] = int(res.get("bends", 0))
     return _describe(y, res, vres, (ratio_cps, ratios, noise), changes, info), info
 
@@ -1026,10 +1199,15 @@ def _variance_track(y, crosses, prof, *, beta, min_size, max_changes):
     ratio_cps, ratios = np.array([], dtype=np.int64), np.ones(1)
     # Second differences: blind to the level and to a (changing) slope, so only the
     # noise is left; a level step leaves two samples that the spike filter removes.
-    d = y[2:] - 2.0 * y[1:-1] + y[:-2]
-    keep = ~(crosses[1:] | crosses[:-1])
-    d = d[keep]
-    vpos = np.arange(2, n)[keep]
+    d = y[1:-1] * -2.0
+    d += y[2:]
+    d += y[:-2]
+    if crosses.any():
+        keep = ~(crosses[1:] | crosses[:-1])
+        d = d[keep]
+        vpos = np.arange(2, n)[keep]
+    else:
+        vpos = np.arange(2, n)
     if d.size < 2 * min_size:
         return None, ratio_cps, ratios
     # Log scale: a change of the noise by a factor k is a shift of ln k whatever the
@@ -1037,9 +1215,11 @@ def _variance_track(y, crosses, prof, *, beta, min_size, max_changes):
     # stretches (a global noise scale would be wrong on either side of a change of
     # orders of magnitude). eps keeps exact zeros (held values) finite: the signal's
     # resolution.
-    eps = max(prof["resolution"], 1e-12 * max(float(np.max(np.abs(d))), 1e-300))
-    v = np.log(np.abs(d) + eps)
-    vprof = noise_profile(v, np.zeros(v.size - 1, dtype=bool), spikes=True)
+    v = np.abs(d, out=d)
+    eps = max(prof["resolution"], 1e-12 * max(float(np.max(v)), 1e-300))
+    v += eps
+    np.log(v, out=v)
+    vprof = noise_profile(v, np.zeros(v.size - 1, dtype=bool), spikes=True, quantised=False)
     if vprof["noise"] <= 0:
         return None, ratio_cps, ratios
     v = vprof["clean"]
@@ -1047,8 +1227,8 @@ def _variance_track(y, crosses, prof, *, beta, min_size, max_changes):
     # empirical scale (a stretch with no noise at all, e.g. a controller ramp) would
     # make every wiggle elsewhere significant.
     v_sd = max(vprof["long_run_sd"], LOG_ABS_NORMAL_SD)
-    vres = segment(MeanCost(v, 1.0 / v_sd ** 2), v.size, penalty=beta, min_size=min_size,
-                   max_changes=max_changes)
+    vres = segment(MeanCost(v, 1.0 / v_sd ** 2, prefix_sums=vprof["prefix"]), v.size,
+                   penalty=beta, min_size=min_size, max_changes=max_changes)
     if vres["cps"].size:
         mv = float(np.mean(v))
         b = np.concatenate(([0], vres["cps"], [v.size]))

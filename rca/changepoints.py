@@ -163,7 +163,7 @@ def _run_rows(rows, options):
             out.append(engine.analyse_signal(
                 x, model=options["model"], penalty=options["penalty"],
                 min_size=options["min_size"], max_changes=options["max_changes"],
-                times=options["times"]))
+                times=options["times"], regular_grid=options["regular_grid"]))
         else:
             out.append(rupt.analyse_signal(
                 x, method=options["engine"], model=options["model"],
@@ -450,11 +450,12 @@ def detect_changes(data, *, method="auto", model="auto", penalty="auto", min_siz
                 f"model='poisson' needs non-negative counts; column {neg[0]!r} has negative "
                 f"values")
     jobs = _check_n_jobs(n_jobs, values.shape[0], values.shape[1] if values.ndim == 2 else 0)
+    seconds = (frame.index - frame.index[0]).total_seconds().to_numpy(dtype=float) \
+        if len(frame.index) else np.array([])
     options = {"engine": engine_name, "model": used_model, "penalty": pen,
                "min_size": min_size, "max_changes": max_changes,
-               "engine_options": dict(engine_options),
-               "times": (frame.index - frame.index[0]).total_seconds().to_numpy(dtype=float)
-               if len(frame.index) else np.array([])}
+               "engine_options": dict(engine_options), "times": seconds,
+               "regular_grid": engine.is_regular(seconds)}
     results = _run_all(values, options, jobs)
 
     parts, per_signal = [], {}
