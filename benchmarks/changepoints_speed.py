@@ -14,18 +14,26 @@ A run that would take more than a minute (extrapolated quadratically from the pr
 size) is skipped and reported as such.
 
 Part 2 -- 1,000 signals x 86,400 samples (one day at 1 s) end to end through
-``detect_changes`` on a wide DataFrame, with ``n_jobs="auto"`` (all cores) and, for
-the ratio, a 100-signal slice with ``n_jobs=1`` in the same run.
+``detect_changes`` on a wide DataFrame, with ``n_jobs="auto"`` (all cores) and a
+100-signal slice with ``n_jobs=1``. The same calls are made, alternately and in the same
+process, with the change-point code of a *baseline* commit (``--baseline``, default
+``6ec5c98``: before ramps and the speed work of round 2), loaded from git into a private
+package; the machine is shared, so each timing is the median of ``--rounds`` runs and
+the ratio is taken within the run.
 
-Run: ``nice -n 10 .venv/bin/python benchmarks/changepoints_speed.py [--skip-wide]``
+Run: ``nice -n 10 .venv/bin/python benchmarks/changepoints_speed.py [--skip-single]
+[--signals 1000] [--rounds 3] [--baseline COMMIT]``
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import math
 import os
 import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -125,7 +133,26 @@ def part1():
             print(f"{row['n']:8d}  {name:28s} {t:10.4f} {f:6.3f} {ratio:>13s}  {note}")
 
 
-def part2(n_signals=1000, n=86_400):
+BASELINE_FILES = ("_cpd_engine.py", "_cpd_ruptures.py", "changepoints.py")
+
+
+def load_baseline(commit):
+    """``rca.changepoints`` as it was at ``commit``, as a private package ``rca_baseline``."""
+    tmp = Path(tempfile.mkdtemp(prefix="rca_baseline_"))
+    pkg = tmp / "rca_baseline"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    for name in BASELINE_FILES:
+        text = subprocess.run(["git", "show", f"{commit}:rca/{name}"], cwd=ROOT,
+                              capture_output=True, text=True, check=True).stdout
+        for mod in ("_cpd_engine", "_cpd_ruptures"):
+            text = text.replace(f"from rca import {mod}", f"from rca_baseline import {mod}")
+        (pkg / name).write_text(text)
+    sys.path.insert(0, str(tmp))
+    return importlib.import_module("rca_baseline.changepoints")
+
+
+def part2(baseline, n_signals=1000, n=86_400, rounds=3):
     rng = np.random.default_rng(2024)
     idx = pd.date_range("2024-01-01", periods=n, freq="s", tz="UTC")
     t0 = time.perf_counter()
@@ -138,32 +165,46 @@ def part2(n_signals=1000, n=86_400):
     frame = pd.DataFrame(data, index=idx, columns=list(truth))
     del data
     print(f"\nPart 2: {n_signals} signals x {n} samples ({frame.values.nbytes / 1e6:.0f} MB), "
-          f"generated in {time.perf_counter() - t0:.1f} s; {os.cpu_count()} cores")
+          f"generated in {time.perf_counter() - t0:.1f} s; {os.cpu_count()} cores; "
+          f"median of {rounds} alternating rounds, this code vs the baseline")
     sub = frame.iloc[:, :100]
-    t0 = time.perf_counter()
-    cp.detect_changes(sub, n_jobs=1)
-    t_one = time.perf_counter() - t0
-    print(f"  100 signals, n_jobs=1:      {t_one:7.2f} s  "
-          f"(-> {t_one * n_signals / 100:.1f} s for {n_signals} on one core)")
-    t0 = time.perf_counter()
-    res = cp.detect_changes(frame)
-    t_all = time.perf_counter() - t0
-    jobs = res.attrs["settings"]["n_jobs"]
-    print(f"  {n_signals} signals, n_jobs=auto ({jobs}): {t_all:7.2f} s end to end; "
-          f"speed-up vs one core {t_one * n_signals / 100 / t_all:.2f}x")
-    scores = []
-    for name, cps in truth.items():
-        found = sorted(int(idx.get_loc(t)) for t in res.loc[res["signal"] == name, "time"])
-        scores.append(f1(cps, found))
-    print(f"  load average after the run: {os.getloadavg()[0]:.1f}")
-    print(f"  mean F1 (margin 5) over the {n_signals} signals: {np.mean(scores):.3f}; "
-          f"{len(res)} changes found, {sum(map(len, truth.values()))} true")
+    codes = {"this code": cp, "baseline": baseline}
+    res = {}
+    for label, args in (("100 signals, n_jobs=1", (sub, 1)),
+                        (f"{n_signals} signals, n_jobs=auto", (frame, "auto"))):
+        times = {k: [] for k in codes}
+        for _ in range(rounds):
+            for name, mod in codes.items():
+                t0 = time.perf_counter()
+                out = mod.detect_changes(args[0], n_jobs=args[1])
+                times[name].append(time.perf_counter() - t0)
+                res[(label, name)] = out
+        med = {k: float(np.median(v)) for k, v in times.items()}
+        jobs = res[(label, "this code")].attrs["settings"]["n_jobs"]
+        print(f"  {label} ({jobs} process(es)): this code {med['this code']:7.2f} s, "
+              f"baseline {med['baseline']:7.2f} s, ratio baseline/this "
+              f"{med['baseline'] / med['this code']:.2f}x  (runs: "
+              + ", ".join(f"{k} " + "/".join(f"{t:.1f}" for t in v) for k, v in times.items())
+              + f"); load average now {os.getloadavg()[0]:.1f}")
+    full = res[(f"{n_signals} signals, n_jobs=auto", "this code")]
+    old = res[(f"{n_signals} signals, n_jobs=auto", "baseline")]
+    for label, out in (("this code", full), ("baseline", old)):
+        scores = []
+        for name, cps in truth.items():
+            found = sorted(int(idx.get_loc(t)) for t in out.loc[out["signal"] == name, "time"])
+            scores.append(f1(cps, found))
+        kinds = out["kind"].value_counts().to_dict()
+        print(f"  {label}: mean F1 (margin 5) over the {n_signals} signals {np.mean(scores):.3f}; "
+              f"{len(out)} changes found ({kinds}), {sum(map(len, truth.values()))} true")
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--skip-wide", action="store_true")
     ap.add_argument("--skip-single", action="store_true")
+    ap.add_argument("--signals", type=int, default=1000)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--baseline", default="6ec5c98")
     args = ap.parse_args()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                             capture_output=True, text=True).stdout.strip()
@@ -172,7 +213,7 @@ def main():
     if not args.skip_single:
         part1()
     if not args.skip_wide:
-        part2()
+        part2(load_baseline(args.baseline), n_signals=args.signals, rounds=args.rounds)
 
 
 if __name__ == "__main__":

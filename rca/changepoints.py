@@ -160,15 +160,18 @@ def _run_rows(rows, options):
     for i in rows:
         x = values[i] if values is not None else i
         if options["engine"] == "fast":
-            out.append(engine.analyse_signal(
+            changes, info = engine.analyse_signal(
                 x, model=options["model"], penalty=options["penalty"],
                 min_size=options["min_size"], max_changes=options["max_changes"],
-                times=options["times"], regular_grid=options["regular_grid"]))
+                times=options["times"], regular_grid=options["regular_grid"])
         else:
-            out.append(rupt.analyse_signal(
+            changes, info = rupt.analyse_signal(
                 x, method=options["engine"], model=options["model"],
                 penalty=options["penalty"], min_size=options["min_size"],
-                options=options["engine_options"]))
+                options=options["engine_options"])
+        # Grid positions here, so that a worker sends back a few numbers per change,
+        # not the signal's arrays of valid positions.
+        out.append((_on_grid(changes), info))
     return out
 
 
@@ -215,7 +218,8 @@ def _run_all(values: np.ndarray, options: dict, n_jobs: int):
 # ------------------------------------------------------------------------ the result
 
 
-def _to_rows(name, changes, grid: pd.DatetimeIndex):
+def _on_grid(changes: dict) -> dict | None:
+    """The per-change arrays with positions on the grid (None when nothing changed)."""
     pos = changes["pos"]
     if pos.size == 0:
         return None
@@ -233,7 +237,6 @@ def _to_rows(name, changes, grid: pd.DatetimeIndex):
     before, after = changes["before"], changes["after"]
     end = changes["end"]
     return {
-        "signal": np.full(pos.size, name, dtype=object),
         "time": valid[pos], "kind": changes["kind"], "before": before, "after": after,
         "delta": after - before, "strength": changes["strength"],
         "time_lo": first_lo, "time_hi": valid[hi],
@@ -242,6 +245,13 @@ def _to_rows(name, changes, grid: pd.DatetimeIndex):
         "end": np.where(end >= 0, valid[np.maximum(end, 0)], -1),
         "slope": changes["slope"],
     }
+
+
+def _to_rows(name, rows: dict | None):
+    """The grid rows of one signal with its name (None when nothing changed)."""
+    if rows is None:
+        return None
+    return {"signal": np.full(rows["time"].size, name, dtype=object), **rows}
 
 
 def _times(grid: pd.DatetimeIndex, positions) -> pd.DatetimeIndex:
@@ -461,7 +471,7 @@ def detect_changes(data, *, method="auto", model="auto", penalty="auto", min_siz
     parts, per_signal = [], {}
     for name, (changes, info) in zip(frame.columns, results):
         per_signal[str(name)] = info
-        rows = _to_rows(str(name), changes, frame.index)
+        rows = _to_rows(str(name), changes)
         if rows is not None:
             parts.append((rows, info["noise"]))
     out = _frame(parts, frame.index)
