@@ -9,7 +9,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-SHARED_DATASETS = Path(os.environ.get("RCA_SHARED_DATASETS", Path(__file__).resolve().parents[2] / "shared" / "datasets"))
+def _find_shared_datasets() -> Path:
+    """The shared labelled datasets: $RCA_SHARED_DATASETS, else ../shared/datasets beside the
+    checkout, else /work/shared/datasets (where the development machines keep them)."""
+    if os.environ.get("RCA_SHARED_DATASETS"):
+        return Path(os.environ["RCA_SHARED_DATASETS"])
+    for candidate in (Path(__file__).resolve().parents[2] / "shared" / "datasets", Path("/work/shared/datasets")):
+        if candidate.exists():
+            return candidate
+    return Path(__file__).resolve().parents[2] / "shared" / "datasets"
+
+
+SHARED_DATASETS = _find_shared_datasets()
 ARTIFACTS = Path(os.environ.get("RCA_TEST_ARTIFACTS", Path(__file__).resolve().parents[1] / "artifacts"))
 
 

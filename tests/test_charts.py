@@ -734,7 +734,9 @@ def test_specs_display_under_altairs_default_row_limit(big):
 # real data (skipped with a reason when ../shared/datasets is absent)
 # ---------------------------------------------------------------------------
 
-DATASETS = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "datasets")
+from conftest import SHARED_DATASETS  # noqa: E402
+
+DATASETS = str(SHARED_DATASETS)
 
 
 def _need(path: str) -> str:
