@@ -49,9 +49,11 @@ def test_columns_and_dtypes_follow_the_data_model():
     assert tuple(res.columns) == cp.CHANGE_COLUMNS
     assert res.columns[:10].tolist() == ["signal", "time", "kind", "before", "after", "delta",
                                          "delta_sigma", "strength", "time_lo", "time_hi"]
-    for col in ("time", "time_lo", "time_hi"):
+    for col in ("time", "time_lo", "time_hi", "end"):
         assert str(res[col].dtype) == "datetime64[ns, UTC]"
+    assert res["slope"].dtype == float
     row = res.iloc[0]
+    assert row["kind"] == "mean" and pd.isna(row["end"]) and np.isnan(row["slope"])
     assert row["delta"] == pytest.approx(row["after"] - row["before"])
     settings = res.attrs["settings"]
     noise = settings["signals"]["s"]["noise"]
@@ -63,7 +65,8 @@ def test_empty_result_keeps_columns_and_dtypes():
     res = cp.detect_changes(series(np.random.default_rng(1).normal(size=2000)))
     assert len(res) == 0
     assert tuple(res.columns) == cp.CHANGE_COLUMNS
-    assert str(res["time"].dtype) == "datetime64[ns, UTC]"
+    for col in ("time", "end"):
+        assert str(res[col].dtype) == "datetime64[ns, UTC]"
 
 
 def test_unnamed_series_is_called_value():
@@ -291,6 +294,164 @@ def test_a_step_on_top_of_a_drift_is_still_found():
     x[2000:] += 4.0
     res = cp.detect_changes(series(x))
     assert len(res) == 1 and abs(positions(res)[0] - 2000) <= 5
+
+
+# ------------------------------------------------------------------------- ramps
+
+
+def ramp(n=3000, start=1000, stop=1500, rise=5.0, sigma=0.3, seed=21):
+    """Flat, then a straight ramp of ``rise`` over [start, stop), then flat (stop=n: to the end)."""
+    level = np.zeros(n)
+    level[start:stop] = np.linspace(0.0, rise, stop - start, endpoint=False)
+    level[stop:] = rise
+    return level + np.random.default_rng(seed).normal(0.0, sigma, n)
+
+
+def ramp_rows(res):
+    return res[res["kind"] == "ramp"].sort_values("time")
+
+
+@pytest.mark.parametrize("start, stop, rise, sigma, seed", [
+    (1000, 1100, 5.0, 0.3, 21),   # a fast ramp between plateaus
+    (1000, 2000, 5.0, 0.5, 22),   # a slow one
+    (2000, 3000, 10.0, 0.5, 23),  # a leak that lasts to the end of the data
+    (1500, 2500, 3.0, 1.0, 24),   # small against the noise
+])
+def test_a_ramp_start_is_found_within_a_tolerance(start, stop, rise, sigma, seed):
+    res = cp.detect_changes(series(ramp(start=start, stop=stop, rise=rise, sigma=sigma,
+                                        seed=seed)))
+    ramps = ramp_rows(res)
+    assert len(ramps) == 1, res[["time", "kind"]]
+    row = ramps.iloc[0]
+    # the start within 15 % of the ramp's duration, and inside its own onset interval
+    tol = max(12, (stop - start) * 15 // 100)
+    assert abs(GRID.get_loc(row["time"]) - start) <= tol
+    assert GRID.get_loc(row["time_lo"]) <= start <= GRID.get_loc(row["time_hi"])
+    end = GRID.get_loc(row["end"])
+    assert abs(end - min(stop, 2999)) <= tol
+    # slope in signal units per second (the grid is 10 s)
+    assert row["slope"] == pytest.approx(rise / ((stop - start) * 10.0), rel=0.15)
+    assert row["delta"] == pytest.approx(rise, rel=0.15)
+    assert row["before"] == pytest.approx(0.0, abs=3 * sigma)
+    # a ramp between plateaus also ends, and that is not a second ramp
+    if stop < 3000:
+        ends = res[res["kind"] == "ramp end"]
+        assert len(ends) == 1 and abs(GRID.get_loc(ends["time"].iloc[0]) - stop) <= tol
+
+
+def test_a_slow_ramp_a_level_model_misses_is_found_at_its_start():
+    x = ramp(start=1000, stop=2000, rise=5.0, sigma=0.5, seed=25)
+    # levels only: the slow ramp reads as a drift (no change at all) ...
+    assert len(cp.detect_changes(series(x), model="mean")) == 0
+    # ... levels and slopes: a ramp from sample ~1000 to ~2000
+    ramps = ramp_rows(cp.detect_changes(series(x)))
+    assert len(ramps) == 1
+    assert abs(GRID.get_loc(ramps["time"].iloc[0]) - 1000) <= 60
+    assert abs(GRID.get_loc(ramps["end"].iloc[0]) - 2000) <= 60
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_step_is_not_a_ramp(seed):
+    res = cp.detect_changes(series(step(seed=seed, delta=2.0)))
+    assert res["kind"].tolist() == ["mean"]
+
+
+def test_a_step_on_top_of_a_drift_is_a_mean_change_not_a_ramp():
+    rng = np.random.default_rng(19)
+    x = np.linspace(0.0, 3.0, 3000) + rng.normal(0, 0.5, 3000)
+    x[2000:] += 4.0
+    res = cp.detect_changes(series(x))
+    assert res["kind"].tolist() == ["mean"]
+    # "after" is the mean of the following stretch, which drifts on by about 0.5
+    assert res["delta"].iloc[0] == pytest.approx(4.5, abs=0.5)
+
+
+@pytest.mark.parametrize("phi, seed", [(0.0, 30), (0.9, 31), (0.99, 32)])
+def test_noise_is_not_a_ramp(phi, seed):
+    x = lfilter([1.0], [1.0, -phi], np.random.default_rng(seed).normal(size=3000))
+    assert len(cp.detect_changes(series(x))) == 0
+
+
+def test_a_sine_wave_is_not_a_staircase_of_ramps():
+    t = np.arange(3000)
+    x = np.sin(2 * np.pi * t / 500) + np.random.default_rng(33).normal(0, 0.3, 3000)
+    assert len(cp.detect_changes(series(x))) == 0
+
+
+def test_a_noise_free_counter_is_not_a_ramp_of_absurd_strength():
+    constant = np.cumsum(np.full(3000, 10.0))  # bytes sent at a constant rate
+    faster = np.cumsum(np.r_[np.full(1500, 10.0), np.full(1500, 13.0)])
+    integer = np.cumsum(np.random.default_rng(34).poisson(10.0, 3000)).astype(float)
+    for x in (constant, faster, integer):
+        res = cp.detect_changes(series(x))
+        # a cumulative counter is a drift: no change at all, let alone a huge one
+        assert len(res) == 0
+        assert res.attrs["settings"]["signals"]["s"]["status"] == "ok"
+
+
+def test_a_gap_inside_a_ramp_is_not_a_change():
+    x = ramp(start=1000, stop=2000, rise=5.0, sigma=0.3, seed=26)
+    x[1300:1500] = np.nan  # the historian was down for 200 samples in the middle
+    res = cp.detect_changes(series(x))
+    ramps = ramp_rows(res)
+    assert len(ramps) == 1 and len(res) == 2  # the start and the end, nothing at the gap
+    assert abs(GRID.get_loc(ramps["time"].iloc[0]) - 1000) <= 50
+    # the slope is per second of real time, gap included
+    assert ramps["slope"].iloc[0] == pytest.approx(5.0 / 10_000.0, rel=0.1)
+    assert not ramps["across_gap"].iloc[0]
+
+
+def test_a_ramp_that_starts_after_a_gap_is_dated_across_it():
+    x = ramp(start=1000, stop=2000, rise=8.0, sigma=0.3, seed=27)
+    x[900:1000] = np.nan
+    res = cp.detect_changes(series(x))
+    row = ramp_rows(res).iloc[0]
+    assert 1000 <= GRID.get_loc(row["time"]) <= 1015  # at or just after the gap's end
+    # the onset interval reaches back into the gap: it may have started during it
+    assert GRID.get_loc(row["time_lo"]) <= 901 and row["across_gap"]
+
+
+def test_slopes_follow_real_time_on_an_irregular_grid():
+    rng = np.random.default_rng(28)
+    dt = rng.uniform(5.0, 15.0, 3000)  # irregular sampling, 10 s on average
+    t = np.cumsum(dt)
+    x = np.where(t < t[1000], 0.0, 0.01 * (t - t[1000])) + rng.normal(0, 0.3, 3000)
+    idx = pd.Timestamp("2024-03-01", tz="UTC") + pd.to_timedelta(t, unit="s")
+    res = cp.detect_changes(pd.Series(x, index=idx, name="s"))
+    row = res[res["kind"] == "ramp"].iloc[0]
+    assert abs(idx.get_loc(row["time"]) - 1000) <= 30
+    assert row["slope"] == pytest.approx(0.01, rel=0.05)
+
+
+def test_a_first_order_response_is_dated_at_its_start_and_not_cut_into_pieces():
+    tt = np.arange(2000)
+    x = np.r_[np.zeros(1000), 5.0 * (1.0 - np.exp(-tt / 200.0))]  # time constant 200
+    x = x + np.random.default_rng(29).normal(0, 0.3, 3000)
+    res = cp.detect_changes(series(x)).sort_values("time")
+    # a few straight pieces at most (the curve is steep, then levels off) ...
+    assert 1 <= len(res) <= 3
+    # ... the first one where the response starts, with its start in the onset interval
+    first = res.iloc[0]
+    assert first["kind"] == "ramp" and abs(GRID.get_loc(first["time"]) - 1000) <= 25
+    assert GRID.get_loc(first["time_lo"]) <= 1000
+
+
+def test_model_mean_reports_no_ramps_and_settings_report_the_slope_price():
+    x = ramp(start=1000, stop=1100, rise=5.0, sigma=0.3, seed=21)
+    assert set(cp.detect_changes(series(x), model="mean")["kind"]) == {"mean"}
+    res = cp.detect_changes(series(x))
+    sig = res.attrs["settings"]["signals"]["s"]
+    assert sig["slope_price"] == pytest.approx(np.log(3000))
+    assert sig["bends_dropped"] >= 0
+
+
+def test_two_processes_give_the_same_ramps():
+    frame = pd.DataFrame({f"s{i}": ramp(start=800 + 100 * i, stop=1800, seed=40 + i)
+                          for i in range(8)}, index=GRID[:3000])
+    one = cp.detect_changes(frame, n_jobs=1)
+    two = cp.detect_changes(frame, n_jobs=2)
+    pd.testing.assert_frame_equal(one, two)
+    assert (one["kind"] == "ramp").sum() == 8
 
 
 def test_inf_is_treated_as_missing_and_counted():

@@ -123,3 +123,95 @@ def test_departure_dates_a_ramp_at_its_start():
     before, after = engine._segment_means(y, cps)
     d = engine.departures(y, cps, before, after, np.array([0.2]))
     assert 198 <= d[0] <= 212
+
+
+# ------------------------------------------------------------- levels and slopes
+
+
+def brute_force_trend_gain(x, y, w, s, t, e, lam):
+    """Split gain of min(SSE_const, SSE_line + lam) segment costs, by least squares."""
+    def cost(a, b):
+        xs, ys, ws = x[a:b], y[a:b], w[a:b]
+        m = np.average(ys, weights=ws)
+        const = float(np.sum(ws * (ys - m) ** 2))
+        if b - a < 2:
+            return const
+        design = np.stack([np.ones(b - a), xs], axis=1) * np.sqrt(ws)[:, None]
+        coef, *_ = np.linalg.lstsq(design, ys * np.sqrt(ws), rcond=None)
+        line = float(np.sum(ws * (ys - coef[0] - coef[1] * xs) ** 2))
+        return min(const, line + lam) if lam is not None else line
+    return cost(s, e) - cost(s, t) - cost(t, e)
+
+
+@pytest.mark.parametrize("lam", [None, 4.0])
+@pytest.mark.parametrize("weights", ["one", "per sample"])
+def test_trend_gain_is_the_least_squares_cost_reduction(lam, weights):
+    rng = np.random.default_rng(11)
+    n = 400
+    x = np.arange(n) * 10.0
+    y = np.r_[np.zeros(150), np.linspace(0, 4, 150), np.full(100, 4.0)] + rng.normal(0, 0.5, n)
+    w = 2.0 if weights == "one" else rng.uniform(0.5, 2.0, n)
+    cost = engine.TrendCost(x, y, w, lam=lam)
+    assert cost.regular == (weights == "one")
+    ww = np.broadcast_to(w, (n,)).astype(float)
+    xs = (x - x[n // 2]) / 10.0
+    for s, t, e in [(0, 150, 400), (0, 3, 400), (100, 200, 300), (10, 15, 20), (0, 397, 400)]:
+        got = cost.gains(np.array([s]), np.array([t]), np.array([e]))[0]
+        assert got == pytest.approx(brute_force_trend_gain(xs, y, ww, s, t, e, lam),
+                                    rel=1e-7, abs=1e-7)
+
+
+def test_trend_gains_on_a_regular_grid_equal_the_general_prefix_sums():
+    rng = np.random.default_rng(12)
+    n = 5000
+    y = np.r_[np.zeros(2000), np.linspace(0, 3, 1000), np.full(2000, 3.0)] + 100.0
+    y = y + rng.normal(0, 0.5, n)
+    x = np.arange(n) * 10.0
+    fast = engine.TrendCost(x, y, 0.7, lam=8.0, regular=True)
+    general = engine.TrendCost(x, y, np.full(n, 0.7), lam=8.0)
+    assert fast.regular and not general.regular
+    t = np.arange(3, n - 2)
+    s, e = np.zeros_like(t), np.full_like(t, n)
+    np.testing.assert_allclose(fast.gains(s, t, e), general.gains(s, t, e), rtol=1e-8, atol=1e-6)
+    b = np.array([0, 2000, 3000, n])
+    np.testing.assert_allclose(fast.fitted(b), general.fitted(b), rtol=1e-12)
+
+
+def test_trend_sums_stay_exact_for_short_segments_far_into_a_long_signal():
+    # 600,000 samples with a gap: x^2 sums reach ~5e16, where float64 prefix sums would
+    # lose a 3-sample segment's spread (2.0) entirely; extended precision keeps it.
+    n = 600_000
+    x = np.arange(n, dtype=float)
+    x[n // 3:] += 50.0
+    y = np.sin(x / 1000.0)
+    cost = engine.TrendCost(x, y, 1.0)
+    assert not cost.regular
+    a = np.array([0, 10, n - 3, n // 2])
+    W, X, Y, sxx, sxy = cost.sums(a, a + 3)
+    np.testing.assert_allclose(sxx, 2.0, rtol=1e-6)
+    for i, start in enumerate(a):
+        seg = slice(start, start + 3)
+        xs = (x[seg] - x[n // 2]) - np.mean(x[seg] - x[n // 2])
+        assert sxy[i] == pytest.approx(float(np.sum(xs * y[seg])), rel=1e-5, abs=1e-12)
+
+
+def test_a_smooth_bend_is_dropped_and_a_sharp_corner_kept():
+    rng = np.random.default_rng(13)
+    n = 2000
+    t = np.arange(n, dtype=float)
+    bend = 1e-6 * (t - 300.0) ** 2 + rng.normal(0, 0.05, n)   # a parabola
+    corner = np.maximum(t - 1000.0, 0.0) * 0.01 + rng.normal(0, 0.05, n)
+    for y, expect in ((bend, 0), (corner, 1)):
+        cost = engine.TrendCost(t, y, 1.0 / 0.05 ** 2, lam=np.log(n))
+        cps = engine.segment_trend(t, y, 1.0 / 0.05 ** 2, penalty=3 * np.log(n), lam=np.log(n),
+                                   min_size=3, max_changes=100)["cps"]
+        kept, dropped = engine.drop_bends(cost, np.array([1000]))
+        assert kept.size == expect
+        if expect:
+            assert cps.size == 1 and abs(int(cps[0]) - 1000) <= 10
+
+
+def test_regular_grid_check():
+    assert engine.is_regular(np.arange(10) * 2.5)
+    assert not engine.is_regular(np.r_[np.arange(5), np.arange(6, 11)] * 1.0)
+    assert engine.is_regular(np.array([3.0]))
