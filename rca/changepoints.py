@@ -1,13 +1,14 @@
 """Change points: what changed, and when, in one signal or thousands.
 
-:func:`detect_changes` finds changes of level (mean) and of noise (variance) in a
-``pandas.Series`` or a wide ``DataFrame`` of aligned signals and returns one tidy row
-per change (the "Changes" table of ``docs/data-model.md``). The default engine is a
-binary segmentation over prefix sums that runs in O(n log n) per signal, with a
-penalty that needs no tuning: every split's gain is divided by the signal's
-*long-run* noise variance (robust to steps, spikes, held values and
-autocorrelation) and compared with 3 ln(n). ruptures' algorithms are available
-behind the same call and the same result format.
+:func:`detect_changes` finds changes of level (mean), ramps (a sloped stretch that
+starts or ends) and changes of noise (variance) in a ``pandas.Series`` or a wide
+``DataFrame`` of aligned signals and returns one tidy row per change (the "Changes"
+table of ``docs/data-model.md``). The default engine is a binary segmentation over
+prefix sums that runs in O(n log n) per signal, with a penalty that needs no tuning:
+every split's gain is divided by the signal's *long-run* noise variance (robust to
+steps, spikes, held values and autocorrelation) and compared with 3 ln(n); each
+stretch is a level or a straight line, a line costing ln(n) more. ruptures'
+algorithms are available behind the same call and the same result format.
 
 See ``docs/changepoints.md`` for the method, the columns and measured benchmarks.
 """
@@ -304,12 +305,15 @@ def _frame(parts, grid: pd.DatetimeIndex):
 
 def detect_changes(data, *, method="auto", model="auto", penalty="auto", min_size=3,
                    window=None, max_changes=None, n_jobs="auto", engine_options=None):
-    """Find changes of level and of noise in one signal or many aligned signals.
+    """Find changes of level, ramps and changes of noise in one or many aligned signals.
 
     Each signal is segmented on its own: missing samples (NaN) are skipped without
     bridging, isolated spikes are set aside, and a change is kept only when it
     explains more of the signal than ``penalty`` times the signal's long-run noise
-    variance (its noise corrected for autocorrelation and held values).
+    variance (its noise corrected for autocorrelation and held values). With the
+    default model every stretch between changes is a level or a straight line, so a
+    gradual change (a memory leak, a filling disk, fouling) is reported where it
+    began, as a ``"ramp"``; :func:`rca.detect_ramps` returns those rows only.
 
     Parameters
     ----------
@@ -322,9 +326,10 @@ def detect_changes(data, *, method="auto", model="auto", penalty="auto", min_siz
         (O(n log n)); the others run the ruptures algorithm of that name
         (``Pelt``, ``Binseg``, ``BottomUp``, ``Window``, ``KernelCPD``) on each signal.
     model : str or ruptures.base.BaseCost
-        With the fast engine: ``"auto"`` (changes of mean and of variance),
-        ``"mean"``, ``"variance"`` or ``"poisson"`` (counts of events per bin; a
-        change of rate, with over-dispersion estimated from the data). With a
+        With the fast engine: ``"auto"`` (levels, ramps and changes of variance),
+        ``"mean"`` (levels only: a slow ramp counts as drift), ``"variance"`` or
+        ``"poisson"`` (counts of events per bin; a change of rate, with
+        over-dispersion estimated from the data). With a
         ruptures method: a ruptures cost name (``"l2"``, ``"rbf"``, ``"normal"``, ...;
         ``"auto"`` means ``"l2"``, or ``"linear"`` for ``method="kernel"``, whose
         models are the kernels ``"linear"``, ``"rbf"``, ``"cosine"``) or a
@@ -358,15 +363,21 @@ def detect_changes(data, *, method="auto", model="auto", penalty="auto", min_siz
     pandas.DataFrame
         One row per change, sorted by ``strength`` (strongest first), with columns
         ``signal``, ``time`` (first sample of the new segment, UTC), ``kind``
-        (``"mean"``, ``"variance"``, ``"mean+variance"``, or the cost name for
-        ruptures costs other than l2/linear/normal), ``before``, ``after`` (segment
-        means [signal units]), ``delta`` (``after - before`` [signal units]),
-        ``delta_sigma`` (``delta`` / the signal's noise scale [-]), ``strength``
-        (square root of the change's gain in long-run noise units: a z-score [-]),
-        ``time_lo``, ``time_hi`` (95 % interval of the onset, UTC), then the extras
-        ``sigma_before``, ``sigma_after`` (noise sd of the neighbouring segments
-        [signal units]) and ``across_gap`` (True when missing data lies inside the
-        onset interval: the change happened somewhere in the gap).
+        (``"mean"``: the level jumped; ``"ramp"``: a sloped stretch began, or its
+        slope changed; ``"ramp end"``: the signal levelled off after a ramp;
+        ``"variance"``; ``"mean+variance"``; or the cost name for ruptures costs
+        other than l2/linear/normal), ``before``, ``after`` (levels either side
+        [signal units]: segment means, or for a sloped segment its fitted value at
+        the change; for a ramp ``after`` is the level it reached at its end),
+        ``delta`` (``after - before`` [signal units]), ``delta_sigma`` (``delta`` /
+        the signal's noise scale [-]), ``strength`` (square root of the change's gain
+        in long-run noise units: a z-score [-]), ``time_lo``, ``time_hi`` (95 %
+        interval of the onset, UTC), then the extras ``sigma_before``,
+        ``sigma_after`` (noise sd of the neighbouring segments [signal units]),
+        ``across_gap`` (True when missing data lies inside the onset interval: the
+        change happened somewhere in the gap), ``end`` (ramps: the first sample after
+        the ramp, or the last sample when it lasts to the end of the data; NaT
+        otherwise) and ``slope`` (ramps: [signal units / s]; NaN otherwise).
 
         ``result.attrs["settings"]`` records every choice: ``method``, ``model``,
         ``penalty`` (as given) and ``penalty_rule``, ``min_size``, ``window``,
@@ -377,8 +388,10 @@ def detect_changes(data, *, method="auto", model="auto", penalty="auto", min_siz
         ``resolution``, the autocorrelation correction (``block`` [samples] at which
         the long-run variance was measured, ``inflation`` = long-run / short-term
         variance [-], ``long_run_sd`` [signal units], ``long_run_basis``), the
-        changes dropped as stairs of a drift (``drift_dropped``), the
-        ``penalty`` used and a ``status`` (``"ok"``, ``"constant"``,
+        changes dropped as stairs of a drift (``drift_dropped``) and as corners of a
+        smooth bend (``bends_dropped``), the price of a sloped stretch
+        (``slope_price`` [-], NaN for other models), the ``penalty`` used and a
+        ``status`` (``"ok"``, ``"constant"``,
         ``"too few samples"``, ``"no valid samples"``). See ``docs/changepoints.md``.
 
     Raises
@@ -402,6 +415,17 @@ def detect_changes(data, *, method="auto", model="auto", penalty="auto", min_siz
     0  FIC101.PV 2024-03-01 00:50:00+00:00  mean
     >>> round(float(changes["delta"].iloc[0]), 1)
     2.0
+
+    A memory leak: flat, then rising 0.5 % per minute from 00:50.
+
+    >>> leak = np.r_[np.full(300, 40.0), np.linspace(40.0, 65.0, 300)]
+    >>> leak = leak + np.random.default_rng(1).normal(0, 0.5, 600)
+    >>> ramps = rca.detect_changes(pd.Series(leak, index=t, name="gw.mem_pct"))
+    >>> ramps[["time_lo", "time", "kind"]]
+                        time_lo                      time  kind
+    0 2024-03-01 00:47:40+00:00 2024-03-01 00:50:40+00:00  ramp
+    >>> round(float(ramps["slope"].iloc[0]) * 60, 2)  # [% / min]
+    0.5
     """
     frame = _as_frame(data)
     if not isinstance(method, str) or method not in METHODS:
