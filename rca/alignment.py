@@ -302,7 +302,8 @@ class ClockOffsetEstimate:
     offset : pandas.Timedelta
         How far the clock runs ahead of the reference; subtract it to correct.
     uncertainty : pandas.Timedelta
-        Standard error of ``offset``.
+        Standard error of ``offset``, including half the timestamp resolution of each side
+        (times recorded to whole seconds may be truncated or rounded).
     matches : int
         Instants of the clock matched to a reference instant at ``offset``.
     candidates : int
@@ -467,6 +468,11 @@ def estimate_clock_offset(
     offset = coarse + float(np.median(r))
     mad_r = float(np.median(np.abs(r - np.median(r)))) * 1.4826
     se = max(1.2533 * mad_r / np.sqrt(n), res / np.sqrt(12 * n))
+    # Timestamps recorded to whole seconds (or coarser) may be truncated or rounded: either
+    # way the offset is only known to within half of each side's resolution, whatever the
+    # number of matches. Add that to the standard error.
+    q_a, q_b = _resolution(a_used), _resolution(b_used)
+    se = float(np.sqrt(se**2 + (q_a / 2) ** 2 + (q_b / 2) ** 2))
     # On unrelated instant trains the ratio stays below about 1.6 (see the tests).
     reliable = bool(ratio >= 2.0 and n >= 5)
     return ClockOffsetEstimate(
@@ -478,6 +484,15 @@ def estimate_clock_offset(
         reliable=reliable,
         method=method,
     )
+
+
+def _resolution(ns: np.ndarray) -> float:
+    """The coarsest of 1 s, 100 ms, 10 ms, 1 ms that every timestamp is a multiple of [ns];
+    0 for finer timestamps."""
+    for step in (1_000_000_000, 100_000_000, 10_000_000, 1_000_000):
+        if ns.size and np.all(ns % step == 0):
+            return float(step)
+    return 0.0
 
 
 def activity_times(samples: pd.DataFrame, *, threshold: float = 8.0, max_per_signal: int = 50) -> pd.DatetimeIndex:

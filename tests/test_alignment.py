@@ -124,3 +124,13 @@ def test_activity_times_finds_abrupt_moves():
     v[500:] += 30
     t = activity_times(long("A", np.arange(1000.0), v))
     assert (T0 + pd.Timedelta("500s")) in t
+
+
+def test_whole_second_timestamps_widen_the_uncertainty_to_cover_the_truncation():
+    # The OT side records whole seconds, truncated: its times are up to 1 s early.
+    ot, og, it, ig = _trains(11, 40, 73.4)
+    ot = ot.floor("1s")
+    est = estimate_clock_offset(ot, it, groups=og, reference_groups=ig)
+    assert est.reliable
+    assert est.uncertainty >= pd.Timedelta("0.5s")
+    assert abs(est.offset.total_seconds() - 73.4) <= 2 * est.uncertainty.total_seconds()
