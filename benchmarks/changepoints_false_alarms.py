@@ -8,10 +8,14 @@ signal at 1 s: its correlation time is 20 samples). Compares in the same run
   use, 3 ln(n) in units of the *short-term* noise variance, i.e. with rca's
   autocorrelation correction switched off (``penalty = 3 ln(n) / inflation``);
 
-and also reports a few lower phi. Goal: at most one false change per series on
-average with the defaults.
+* ``baseline``: the defaults of the change-point code at a baseline commit
+  (``--baseline``, default ``6ec5c98``, before ramps), loaded from git;
 
-Run: ``nice -n 10 .venv/bin/python benchmarks/changepoints_false_alarms.py [--series 20]``
+and also reports a few lower phi, and random walks (no change either). Goal: at most one
+false change per series on average with the defaults.
+
+Run: ``nice -n 10 .venv/bin/python benchmarks/changepoints_false_alarms.py [--series 20]
+[--baseline COMMIT]``
 """
 
 from __future__ import annotations
@@ -35,19 +39,23 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--series", type=int, default=20)
     ap.add_argument("--n", type=int, default=100_000)
+    ap.add_argument("--baseline", default="6ec5c98")
     args = ap.parse_args()
+    from changepoints_speed import load_baseline
+
+    baseline = load_baseline(args.baseline)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                             capture_output=True, text=True).stdout.strip()
     print(f"false alarms on AR(1) noise, {args.series} series x {args.n} samples, "
           f"commit {commit}")
     idx = pd.date_range("2024-01-01", periods=args.n, freq="s", tz="UTC")
-    print(f"{'phi':>5s} {'rca defaults':>14s} {'white-noise pen.':>17s} "
+    print(f"{'phi':>5s} {'rca defaults':>14s} {'white-noise pen.':>17s} {'baseline':>9s} "
           f"{'inflation (median)':>19s} {'true (1+phi)/(1-phi)^2':>23s} {'s/series':>9s}")
-    for phi in (0.0, 0.5, 0.9, 0.95):
+    for phi in (0.0, 0.5, 0.9, 0.95, 1.0):
         rng = np.random.default_rng(int(phi * 100) + 7)
-        fa, fw, infl, secs = [], [], [], []
+        fa, fw, fb, infl, secs = [], [], [], [], []
         for _ in range(args.series):
-            x = lfilter([1.0], [1.0, -phi], rng.normal(size=args.n))
+            x = lfilter([1.0], [1.0, -phi], rng.normal(size=args.n))  # phi = 1: random walk
             s = pd.Series(x, index=idx, name="x")
             t0 = time.perf_counter()
             res = cp.detect_changes(s)
@@ -57,9 +65,10 @@ def main():
             infl.append(info["inflation"])
             white = cp.detect_changes(s, penalty=3 * math.log(args.n) / info["inflation"])
             fw.append(len(white))
-        true = (1 + phi) / (1 - phi) ** 2
-        print(f"{phi:5.2f} {np.mean(fa):14.2f} {np.mean(fw):17.1f} {np.median(infl):19.1f} "
-              f"{true:23.1f} {np.median(secs):9.3f}")
+            fb.append(len(baseline.detect_changes(s)))
+        true = (1 + phi) / (1 - phi) ** 2 if phi < 1 else float("inf")
+        print(f"{phi:5.2f} {np.mean(fa):14.2f} {np.mean(fw):17.1f} {np.mean(fb):9.2f} "
+              f"{np.median(infl):19.1f} {true:23.1f} {np.median(secs):9.3f}")
     print("(columns 2-3: mean number of false change points per series)")
 
 

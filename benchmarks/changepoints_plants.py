@@ -19,10 +19,12 @@ count as false alarms. IDV 3, 9 and 15 are not detectable in this data (see the
 dataset README) and are reported apart. ``d00_te.dat`` (normal operation) gives the
 false changes per variable over 48 h.
 
-Baseline in the same run: ruptures ``Binseg(model="l2")`` (its defaults) with a white-noise MBIC
-penalty (3 ln(n) times the MAD-of-differences noise variance) per signal.
+Baselines in the same run: ruptures ``Binseg(model="l2")`` (its defaults) with a white-noise
+MBIC penalty (3 ln(n) times the MAD-of-differences noise variance) per signal, and the
+defaults of the change-point code at a baseline commit (``--baseline``, default ``6ec5c98``,
+before ramps), loaded from git.
 
-Run: ``nice -n 10 .venv/bin/python benchmarks/changepoints_plants.py``
+Run: ``nice -n 10 .venv/bin/python benchmarks/changepoints_plants.py [--baseline COMMIT]``
 """
 
 from __future__ import annotations
@@ -47,8 +49,8 @@ UNDETECTABLE = {3, 9, 15}
 # ----------------------------------------------------------------------- detectors
 
 
-def rca_changes(frame):
-    res = cp.detect_changes(frame, n_jobs=1)
+def rca_changes(frame, module=cp):
+    res = module.detect_changes(frame, n_jobs=1)
     return [(s, int(frame.index.get_loc(t))) for s, t in zip(res["signal"], res["time"])]
 
 
@@ -111,7 +113,7 @@ def skab(tol):
             good += sum(any(abs(t - lab) <= tol for lab in labels) for t in times)
         free_changes = fn(free)
         per_hour = len(merge_times([p for _, p in free_changes], tol)) / hours
-        print(f"  {name:26s} labels detected {found}/{total} = {found / total:.2f}; "
+        print(f"  {name:28s} labels detected {found}/{total} = {found / total:.2f}; "
               f"reported times near a label {good}/{reported} = {good / max(reported, 1):.2f}; "
               f"anomaly-free: {per_hour:.1f} change times/h, "
               f"{len(free_changes) / hours / free.shape[1]:.2f} changes per sensor-hour")
@@ -149,7 +151,7 @@ def tep(tols=(10, 40)):
             ok = [h for h in hits[t] if h is not None and h not in UNDETECTABLE]
             parts.append(f"within +{t}: {len(ok)}/{len(det)} = {len(ok) / len(det):.2f}")
         und = [h for h in hits[max(tols)] if h in UNDETECTABLE]
-        print(f"  {name:26s} onset found {'; '.join(parts)} (undetectable IDVs found: "
+        print(f"  {name:28s} onset found {'; '.join(parts)} (undetectable IDVs found: "
               f"{len(und)}/3); median delay {np.median(delays):.0f} samples; changes before "
               f"onset {np.mean(early):.1f}/file; normal run d00: {len(normal)} changes on 52 "
               f"variables ({len(normal) / 52:.2f}/variable/48 h)")
@@ -158,7 +160,12 @@ def tep(tols=(10, 40)):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tolerance", type=int, default=60)
+    ap.add_argument("--baseline", default="6ec5c98")
     args = ap.parse_args()
+    from changepoints_speed import load_baseline
+
+    baseline = load_baseline(args.baseline)
+    DETECTORS[f"rca baseline {args.baseline}"] = lambda frame: rca_changes(frame, baseline)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                             capture_output=True, text=True).stdout.strip()
     print(f"plant benchmarks, commit {commit}")

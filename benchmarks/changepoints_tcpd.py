@@ -8,9 +8,12 @@ same run with
 * ``zero``: no change points at all;
 * ``binseg (MBIC)``: ruptures ``Binseg(model="l2")`` on the standardised series with
   the penalty 3 ln(n), the set-up that reproduces TCPD's published default binseg;
-* ``rca defaults``: ``rca.detect_changes(series)`` with every option at its default.
+* ``rca defaults``: ``rca.detect_changes(series)`` with every option at its default;
+* ``rca levels only``: the same with ``model="mean"`` (no ramps, no variance track);
+* ``rca baseline``: the defaults of the change-point code at a baseline commit
+  (``--baseline``, default ``6ec5c98``, before ramps), loaded from git.
 
-Run: ``.venv/bin/python benchmarks/changepoints_tcpd.py [--per-series]``
+Run: ``.venv/bin/python benchmarks/changepoints_tcpd.py [--per-series] [--baseline COMMIT]``
 """
 
 from __future__ import annotations
@@ -46,9 +49,9 @@ def load():
     return out
 
 
-def rca_default(y):
+def rca_default(y, module=cp, **options):
     idx = pd.date_range("2000-01-01", periods=y.size, freq="D", tz="UTC")
-    res = cp.detect_changes(pd.Series(y, index=idx), **OPTIONS)
+    res = module.detect_changes(pd.Series(y, index=idx), **options)
     return [int(idx.get_loc(t)) for t in res["time"]]
 
 
@@ -66,14 +69,19 @@ def binseg_mbic(y):
     return [int(ok[b]) for b in bkps[:-1]]
 
 
-OPTIONS = {}
-METHODS = {"zero": zero, "binseg (MBIC)": binseg_mbic, "rca defaults": rca_default}
+METHODS = {"zero": zero, "binseg (MBIC)": binseg_mbic, "rca defaults": rca_default,
+           "rca levels only": lambda y: rca_default(y, model="mean")}
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--per-series", action="store_true")
+    ap.add_argument("--baseline", default="6ec5c98")
     args = ap.parse_args()
+    from changepoints_speed import load_baseline
+
+    baseline = load_baseline(args.baseline)
+    METHODS[f"rca baseline {args.baseline}"] = lambda y: rca_default(y, module=baseline)
     series = load()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                             capture_output=True, text=True).stdout.strip()
@@ -88,7 +96,7 @@ def main():
             rows.append((method, name, f1, cov, len(locs)))
         elapsed = time.perf_counter() - t0
         sub = [r for r in rows if r[0] == method]
-        print(f"{method:16s} F1 {np.mean([r[2] for r in sub]):.3f}  covering "
+        print(f"{method:22s} F1 {np.mean([r[2] for r in sub]):.3f}  covering "
               f"{np.mean([r[3] for r in sub]):.3f}  changes/series "
               f"{np.mean([r[4] for r in sub]):.2f}  ({elapsed:.2f} s)")
     if args.per_series:
