@@ -821,14 +821,42 @@ def refine(cost, cps: np.ndarray, n: int, *, min_size: int, rounds: int = 1) -> 
 
 
 def prune(cost, cps: np.ndarray, n: int, *, penalty: float):
-    """Drop the weakest change point while any has a local gain at or below ``penalty``."""
+    """Drop the weakest change point while any has a local gain at or below ``penalty``.
+
+    Removing a change point changes the local gains of its two neighbours only, so
+    only those are recomputed (the result is that of recomputing all of them).
+    """
     cps = np.sort(cps)
+    k = cps.size
+    if k == 0:
+        return cps, np.array([])
     g = local_gains(cost, cps, n)
-    while cps.size and g.min() <= penalty:
-        i = int(np.argmin(g))
-        cps = np.delete(cps, i)
-        g = local_gains(cost, cps, n)
-    return cps, g
+    if g.min() > penalty:
+        return cps, g
+    left = np.arange(-1, k - 1)   # index of the previous live change point (-1: start)
+    right = np.arange(1, k + 1)   # index of the next one (k: end)
+    work = g.copy()
+    bounds = np.concatenate((cps, [n]))
+    while True:
+        i = int(np.argmin(work))
+        if work[i] > penalty:
+            break
+        work[i] = np.inf
+        p, q = int(left[i]), int(right[i])
+        if p >= 0:
+            right[p] = q
+        if q < k:
+            left[q] = p
+        idx = [j for j in (p, q) if 0 <= j < k]
+        if idx:
+            j = np.asarray(idx)
+            s = np.where(left[j] >= 0, cps[np.maximum(left[j], 0)], 0)
+            e = bounds[right[j]]
+            work[j] = cost.gains(s, cps[j], e)
+        if not np.isfinite(work).any():
+            break
+    keep = np.isfinite(work)
+    return cps[keep], work[keep]
 
 
 def onset_interval(cost, cps: np.ndarray, g: np.ndarray, n: int, *, min_size: int,

@@ -215,3 +215,27 @@ def test_regular_grid_check():
     assert engine.is_regular(np.arange(10) * 2.5)
     assert not engine.is_regular(np.r_[np.arange(5), np.arange(6, 11)] * 1.0)
     assert engine.is_regular(np.array([3.0]))
+
+
+def test_pruning_updates_neighbours_only_and_matches_a_full_recompute():
+    def naive(cost, cps, n, penalty):
+        cps = np.sort(cps)
+        g = engine.local_gains(cost, cps, n)
+        while cps.size and g.min() <= penalty:
+            cps = np.delete(cps, int(np.argmin(g)))
+            g = engine.local_gains(cost, cps, n)
+        return cps, g
+
+    rng = np.random.default_rng(14)
+    n = 2000
+    for trial in range(12):
+        y = np.cumsum(rng.normal(size=n)) * 0.1 + rng.normal(size=n)
+        w = rng.uniform(0.5, 2.0, n) if trial % 2 else 1.0
+        cost = engine.TrendCost(np.arange(n) * 1.0, y, w, lam=7.0)
+        cps = engine._spaced(rng.integers(3, n - 3, 300), n, 3)
+        penalty = float(rng.uniform(5.0, 40.0))
+        got, gains = engine.prune(cost, cps, n, penalty=penalty)
+        want, want_gains = naive(cost, cps, n, penalty)
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_allclose(gains, want_gains, rtol=1e-12)
+        assert 0 < got.size < cps.size
