@@ -433,15 +433,31 @@ class TrendCost:
             self.cy, self.cxy = prefix_sums
         else:
             yc = y - self.y0
-            w = np.broadcast_to(np.asarray(w, dtype=float), (n,))
             xs = (x - x[centre]) / self.step
-            self._x, self.w = xs, w
-            self.cw = np.concatenate(([0.0], np.cumsum(w)))
-            wx = w * xs
-            self.cy = _lprefix(w * yc)
-            self.cx = _lprefix(wx)
-            self.cxx = _lprefix(wx * xs)
-            self.cxy = _lprefix(wx * yc)
+            self._x = xs
+            self.w0 = None
+            if (np.ndim(w) == 0 and n < REGULAR_MAX
+                    and bool(np.all(xs == np.round(xs)))):
+                # Whole steps (a regular grid with gaps) and one weight: the sums of x
+                # and x^2 are integers below 2^53, exact in float64; the weight is
+                # applied after the differences (as on a gap-free grid).
+                self.w0 = float(w)
+                self.w = np.broadcast_to(self.w0, (n,))
+                self.cw = np.arange(n + 1, dtype=float)
+                self.cy = (np.concatenate(([0.0], np.cumsum(yc))) if prefix_sums is None
+                           else prefix_sums[0])
+                self.cx = np.concatenate(([0.0], np.cumsum(xs)))
+                self.cxx = np.concatenate(([0.0], np.cumsum(xs * xs)))
+                self.cxy = np.concatenate(([0.0], np.cumsum(xs * yc)))
+            else:
+                w = np.broadcast_to(np.asarray(w, dtype=float), (n,))
+                self.w = w
+                self.cw = np.concatenate(([0.0], np.cumsum(w)))
+                wx = w * xs
+                self.cy = _lprefix(w * yc)
+                self.cx = _lprefix(wx)
+                self.cxx = _lprefix(wx * xs)
+                self.cxy = _lprefix(wx * yc)
         self.y = y
 
     @property
@@ -482,6 +498,8 @@ class TrendCost:
             xbar = X / W
             sxx = XX - X * xbar
             sxy = XY - Y * xbar
+        if self.w0 is not None:  # unweighted sums: apply the one weight
+            return self.w0 * W, self.w0 * X, self.w0 * Y, self.w0 * sxx, self.w0 * sxy
         return W, X, Y, sxx, sxy
 
     def slope_terms(self, a, b) -> np.ndarray:
@@ -504,19 +522,34 @@ class TrendCost:
         e = np.asarray(e)
         if self.regular:
             return self._gains_regular(s, t, e)
-        W1, _, Y1, sxx1, sxy1 = self.sums(s, t)
-        W2, _, Y2, sxx2, sxy2 = self.sums(t, e)
-        W0 = W1 + W2
-        g = W1 * W2 / W0 * (Y1 / W1 - Y2 / W2) ** 2
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ok1 = sxx1 > 1e-9 * W1
-            ok2 = sxx2 > 1e-9 * W2
-            e1 = np.where(ok1, sxy1 * sxy1 / np.where(ok1, sxx1, 1.0), 0.0)
-            e2 = np.where(ok2, sxy2 * sxy2 / np.where(ok2, sxx2, 1.0), 0.0)
-        e0 = self.slope_terms(s, e)
-        g += self._net(e1)
-        g += self._net(e2)
-        g -= self._net(e0)
+        # Each prefix sum gathered once at s, t and e, then differenced (in extended
+        # precision, or exactly for whole steps with one weight, see __init__).
+        cw = self.cw
+        ws, wt, we = cw[s], cw[t], cw[e]
+        gathered = [(c[s], c[t], c[e]) for c in (self.cx, self.cy, self.cxx, self.cxy)]
+        w0 = 1.0 if self.w0 is None else self.w0  # unweighted sums carry the weight apart
+
+        def part(i, j, w):
+            X, Y, XX, XY = ((g[j] - g[i]).astype(float) for g in gathered)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                xbar = X / w
+                sxx = XX - X * xbar
+                sxy = XY - Y * xbar
+                ok = sxx > 1e-9 * w
+                el = np.where(ok, sxy * sxy / np.where(ok, sxx, 1.0), 0.0)
+            if w0 != 1.0:
+                el *= w0
+            return w0 * Y, self._net(el)
+
+        c1, c2 = wt - ws, we - wt
+        Y1, e1 = part(0, 1, c1)
+        Y2, e2 = part(1, 2, c2)
+        _, e0 = part(0, 2, c1 + c2)
+        W1, W2 = w0 * c1, w0 * c2
+        g = W1 * W2 / (W1 + W2) * (Y1 / W1 - Y2 / W2) ** 2
+        g += e1
+        g += e2
+        g -= e0
         return g
 
     def _slope_term_regular(self, a, b, ya, yb, pa, pb):

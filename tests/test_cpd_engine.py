@@ -239,3 +239,20 @@ def test_pruning_updates_neighbours_only_and_matches_a_full_recompute():
         np.testing.assert_array_equal(got, want)
         np.testing.assert_allclose(gains, want_gains, rtol=1e-12)
         assert 0 < got.size < cps.size
+
+
+def test_a_grid_with_gaps_uses_exact_float64_sums_that_equal_extended_precision():
+    rng = np.random.default_rng(15)
+    n = 5000
+    y = np.r_[np.zeros(2000), np.linspace(0, 3, 1000), np.full(2000, 3.0)] + 100.0
+    y = y + rng.normal(0, 0.5, n)
+    x = np.arange(n) * 10.0
+    x[3000:] += 500.0  # a gap of 50 samples
+    whole = engine.TrendCost(x, y, 0.7, lam=8.0)
+    extended = engine.TrendCost(x, y, np.full(n, 0.7), lam=8.0)
+    assert not whole.regular and whole.w0 == 0.7 and whole.cxx.dtype == float
+    assert extended.w0 is None and extended.cxx.dtype == np.longdouble
+    t = np.arange(3, n - 2)
+    s, e = np.zeros_like(t), np.full_like(t, n)
+    np.testing.assert_allclose(whole.gains(s, t, e), extended.gains(s, t, e), rtol=1e-8,
+                               atol=1e-6)
