@@ -58,7 +58,7 @@ class IncidentCase:
     onset: pd.Timestamp  # true onset (UTC)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class FrameCase:
     """A wide frame of signals with an incident start and an answer key."""
 
@@ -67,7 +67,7 @@ class FrameCase:
     group: str
     frame: pd.DataFrame
     incident_start: pd.Timestamp
-    onset: pd.Timestamp  # true onset (UTC): start of the peers' anomalous period
+    onset: pd.Timestamp  # start of the peers' anomalous period (UTC): the true onset where known
     end: pd.Timestamp  # end of the peers' anomalous period (inclusive)
     answers: frozenset  # correct names (TEP: variables; PetShop: components)
     symptom: str | None = None
@@ -287,8 +287,11 @@ def petshop_cases(folder=None, *, scenarios=None, splits=("train", "test")) -> t
 
     The frame is the ``noissue`` history (its last row one step before the issue's first row,
     same 5-min spacing) followed by the issue's rows, on the issue's columns (a column the
-    history lacks is missing there). ``incident_start`` = ``onset`` = the target's timestamp;
-    the symptom is the target's ``<node>.<metric>_<agg>`` column.
+    history lacks is missing there). ``incident_start`` = the target's timestamp (when the
+    symptom was flagged); the symptom is the target's ``<node>.<metric>_<agg>`` column. The
+    peers' anomalous period is the issue's rows (``onset`` = its first row), their normal
+    period the history: the dataset's own protocol (``normal_metrics`` / ``abnormal_metrics``
+    in its ``code/rca_task.py``).
 
     Returns
     -------
@@ -320,10 +323,10 @@ def petshop_cases(folder=None, *, scenarios=None, splits=("train", "test")) -> t
             history = base.reindex(columns=frame.columns)
             history.index = history.index + shift
             whole = pd.concat([history, frame])
-            onset = pd.Timestamp(int(t["timestamp"]), unit="s", tz="UTC")
+            noticed = pd.Timestamp(int(t["timestamp"]), unit="s", tz="UTC").as_unit("ns")
             cases.append(FrameCase(
                 dataset="petshop", case_id=f"{sc}/{p.parent.name}/{p.name}", group=sc, frame=whole,
-                incident_start=onset, onset=onset, end=whole.index[-1],
+                incident_start=noticed, onset=frame.index[0], end=whole.index[-1],
                 answers=frozenset([target["root_cause"]["node"]]), symptom=symptom, components=components,
                 note=f"{t['metric']} of {t['node']}",
             ))
