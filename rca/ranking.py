@@ -4,7 +4,8 @@ The method, in words (details in ``docs/ranking.md``):
 
 1. **What went wrong, and when.** The symptom's onset is the start of its strongest change
    before the incident was noticed. Without a named symptom, the signals that changed most
-   around the incident start stand in for it.
+   around the incident start stand in for it. Changes are those of :func:`rca.detect_changes`
+   (steps of level and noise, and ramps, which are under way from their start to their end).
 2. **What leads to it.** Changes are linked backwards from the symptom into a graph: a
    change of signal X can explain a later change of signal Y when it comes first (within
    ``max_lag``) and something ties the two signals together:
@@ -48,7 +49,9 @@ __all__ = ["rank_candidates", "propagation_edges", "EVENT_CLASSES", "classify_ev
 CANDIDATE_COLUMNS = ["rank", "name", "type", "domain", "score", "onset", "evidence"]
 
 #: Vocabulary used to tell what an event *is* (matched, case-insensitively, as whole words
-#: against the event's kind and message). Order matters: the first class that matches wins.
+#: against the event's kind, then its message). Order matters: the first class that matches
+#: wins, so a firewall "deny ... by policy" line is routine and an "antivirus definitions
+#: updated" line is routine, not an action.
 #: Override with ``rank_candidates(..., event_classes=...)``.
 EVENT_CLASSES = {
     "consequence": (
@@ -58,6 +61,12 @@ EVENT_CLASSES = {
         "ack", "acknowledged", "rtn", "nr", "dev", "deviation", "alm", "roc", "bad", "warning", "warn",
         "fail", "failed", "failure", "fault", "error", "err", "critical", "crit",
     ),
+    "routine": (
+        "login", "logon", "logged", "logout", "logoff", "auth", "authentication", "kerberos",
+        "session", "backup", "snapshot", "scheduled", "task", "cron", "job", "ntp", "dhcp", "gpo",
+        "heartbeat", "keepalive", "audit", "antivirus", "av", "definitions", "scan", "link", "deny",
+        "permit", "info",
+    ),
     "action": (
         "change", "chg", "rfc", "cr", "config", "configuration", "configured", "deploy", "deployment",
         "release", "rollout", "patch", "patched", "update", "updated", "upgrade", "upgraded", "install",
@@ -65,14 +74,7 @@ EVENT_CLASSES = {
         "rebooted", "policy", "rule", "operator", "setpoint", "sp", "manual", "mode", "push",
         "rollback", "modified", "changed", "set",
     ),
-    "routine": (
-        "login", "logon", "logged", "logout", "logoff", "auth", "authentication", "kerberos",
-        "session", "backup", "snapshot", "scheduled", "task", "cron", "job", "ntp", "dhcp", "gpo",
-        "heartbeat", "keepalive", "audit", "antivirus", "av", "definitions", "scan", "link", "deny",
-        "permit", "info",
-    ),
 }
-_CLASS_WEIGHT = {"action": 1.0, "other": 0.5, "routine": 0.08, "consequence": 0.05}
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ class _Change:
     kind: str
     detected: pd.Timestamp  # first sample of the new segment, as detect_changes reported it
     end: pd.Timestamp  # end of a ramp (= time for a step)
+    quiet: bool = False  # no noise on either side: a command, a setpoint
 
 
 def classify_event(kind: str, message: str = "", *, classes=None) -> str:
@@ -296,18 +299,40 @@ def _hop_evidence(x, y, last, lag, y_lo, y_hi, rate_x, step, profiles, n_parents
     return {"timing": timing, "corr": corr, "r": r, "device": device, "total": timing + corr + device}
 
 
-def _runs(changes: pd.DataFrame, onsets: pd.Series) -> dict:
+def _runs(changes: pd.DataFrame, onsets: pd.Series, quiet: pd.Series) -> dict:
     by = {}
-    ordered = changes.assign(onset_=onsets).sort_values("onset_")
+    ordered = changes.assign(onset_=onsets, quiet_=quiet).sort_values("onset_")
     if "end" not in ordered.columns:
         ordered["end"] = pd.NaT
     for s, g in ordered.groupby("signal", sort=False):
         by[s] = [
             _Change(s, r.onset_, min(r.time_lo, r.onset_), r.time_hi, float(r.strength), float(r.delta_sigma),
-                    str(r.kind), r.time, r.end if (r.kind == "ramp" and pd.notna(r.end)) else r.onset_)
+                    str(r.kind), r.time, r.end if (r.kind == "ramp" and pd.notna(r.end)) else r.onset_,
+                    bool(r.quiet_))
             for r in g.itertuples()
         ]
     return by
+
+
+COMMAND_BONUS = 1.3
+RUN_GAP_DIVISOR = 1.5
+
+
+def _quiet_changes(frame: pd.DataFrame, changes: pd.DataFrame, samples: int = 10) -> pd.Series:
+    """Per change: is the signal exactly constant for ``samples`` samples on each side? Then the
+    change is an exact step of a command or setpoint, not a measurement."""
+    out = pd.Series(False, index=changes.index)
+    t_ns = frame.index.as_unit("ns").asi8
+    for i, row in changes.iterrows():
+        if row["signal"] not in frame.columns or row["kind"] == "ramp":
+            continue
+        k = int(np.searchsorted(t_ns, pd.Timestamp(row["time"]).value))
+        x = frame[row["signal"]].to_numpy(dtype=float)
+        before, after = x[max(k - samples, 0):k], x[k:k + samples]
+        before, after = before[np.isfinite(before)], after[np.isfinite(after)]
+        if before.size >= 3 and after.size >= 3:
+            out.loc[i] = bool(np.ptp(before) == 0 and np.ptp(after) == 0 and before[-1] != after[0])
+    return out
 
 
 def _onset_before(seq: list[_Change], t_target: pd.Timestamp, tol: pd.Timedelta, max_lag: pd.Timedelta):
@@ -330,7 +355,10 @@ def _onset_before(seq: list[_Change], t_target: pd.Timestamp, tol: pd.Timedelta,
         return None
     first = last
     for c in reversed(before[:-1]):
-        if first.time - c.time <= max_lag:
+        # A ramp belongs to the run for as long as it lasts (its end, not its start, is what
+        # must be close to the next change).
+        gap = first.time - (c.end if c.kind == "ramp" else c.time)
+        if gap <= max_lag / RUN_GAP_DIVISOR:
             first = c
         else:
             break
@@ -429,14 +457,6 @@ def rank_candidates(
         data, events, signal_info, incident_start, symptom, window, changes
     )
     changes = changes[(changes["time"] >= lo) & (changes["time"] <= hi) & changes["signal"].isin(frame.columns)]
-    # Gradual changes start long before a level-change detector notices them: add the start of
-    # each significant ramp (memory leaks, filling disks, fouling, drifting sensors).
-    from rca.trends import detect_ramps
-
-    ramps = detect_ramps(frame)
-    if not ramps.empty:
-        keep = [c for c in ramps.columns if c in changes.columns or c in ("end", "slope")]
-        changes = pd.concat([changes, ramps[keep]], ignore_index=True)
     if changes.empty:
         raise AnalysisError(
             f"no signal changed between {lo} and {hi} (UTC): nothing to rank. Widen the window "
@@ -446,7 +466,7 @@ def rank_candidates(
     tol = max(step, pd.Timedelta("1s"))
     # A drift is detected some time after it began: order changes by the start of their
     # onset interval (detect_changes' 95 % interval), which reaches back over gradual onsets.
-    runs = _runs(changes, changes["time"])
+    runs = _runs(changes, changes["time"], _quiet_changes(frame, changes))
 
     # 1. The symptom and its onset.
     if symptom is not None:
@@ -530,12 +550,15 @@ def rank_candidates(
             ch = next((c for c in seq if c.time == onset_of[x]), None)
             lead = (sym_time - onset_of[x]).total_seconds()
             size = 1.0 - math.exp(-(ch.strength if ch else 0.0) / SIZE_SCALE)
-            early = 1.0 + EARLY_BONUS * max(lead, 0.0) / chain_span
             # The weakest hop of the path bounds the link; the hop that attaches x to the chain
             # says how firmly x itself belongs to it (a change that merely happened to come
-            # first attaches weakly).
+            # first attaches weakly, and then being early counts for little).
             own = 1.0 - math.exp(-hop_why[x]["total"] / HOP_SCALE) if x in hop_why else link[x]
-            score = link[x] * (0.5 + 0.5 * own) * (0.5 + 0.5 * size) * early
+            early = 1.0 + EARLY_BONUS * own * max(lead, 0.0) / chain_span
+            # A clean step in an otherwise constant signal is a command (a setpoint, a mode, an
+            # on/off): among changes at the same time it is the one that moved the others.
+            command = COMMAND_BONUS if (ch is not None and ch.kind == "mean" and ch.quiet) else 1.0
+            score = link[x] * (0.5 + 0.5 * own) * (0.5 + 0.5 * size) * early * command
             rows.append(_signal_row(x, onset_of[x], score, link[x], "chain", seq, info, sym_time, hop_why, via, tz))
         elif seq:
             first = seq[0]
@@ -545,9 +568,11 @@ def rank_candidates(
             rows.append(_signal_row(x, first.time, score, 0.0, role, seq, info, sym_time, hop_why, via, tz))
     cands = pd.DataFrame(rows)
     chain = cands[cands["role"] == "chain"].sort_values("score", ascending=False)
-    origin = chain.iloc[0] if len(chain) else None
-    if origin is not None:
+    origin = None
+    if len(chain):
+        origin = chain.iloc[0]
         cands.loc[cands["name"] == origin["name"], "role"] = "origin"
+        origin = cands.loc[cands["name"] == origin["name"]].iloc[0]
 
     # 4. Events just before the origin of the chain.
     t_root = origin["onset"] if origin is not None else sym_time
@@ -677,6 +702,7 @@ OTHER_DOMAIN_FACTOR = 0.2
 
 
 GRADUAL_FACTOR = 0.3
+PROXIMITY_DIVISOR = 5.0
 
 
 def _score_events(events, t_root, sym_time, lo, hi, lead, step, classes, root_score, tz, chain_devices=(),
@@ -705,7 +731,7 @@ def _score_events(events, t_root, sym_time, lo, hi, lead, step, classes, root_sc
     for i, e in near.iterrows():
         cls = classify_event(e["kind"], e["message"], classes=classes)
         gap = (t_root - e["time"]).total_seconds()
-        proximity = math.exp(-max(gap, 0.0) / (lead.total_seconds() / 3.0))
+        proximity = math.exp(-max(gap, 0.0) / (lead.total_seconds() / PROXIMITY_DIVISOR))
         if gap < 0:
             proximity *= 0.5  # inside the sampling cell of the change: order unknown
         p_chance = 1.0 - math.exp(-float(rate.loc[i]) * lead.total_seconds())
