@@ -468,6 +468,27 @@ def _parse_time_column(col, *, location, column, **kwargs):
         raise SourceError(f"{location}, column {column!r}: {exc}") from None
 
 
+def _read_times(time_col, *, column, location, timezone, time_format, time_unit, offset, details, is_sql,
+                skip_rows, groups=None):
+    """Parse a time column, refuse a wrong format, apply the clock offset, record what was
+    decided, and start the per-row reason codes with the time rejections.
+
+    Returns (parsed, UTC times, reason codes).
+    """
+    parsed = _parse_time_column(
+        time_col, location=location, column=column, timezone=timezone, time_format=time_format,
+        time_unit=time_unit, groups=groups,
+    )
+    _check_time_share(parsed, len(parsed.times), location, column, time_format, is_sql, skip_rows)
+    details.update({f"time_{k}" if not k.startswith("time") else k: v for k, v in parsed.settings.items()})
+    times = _apply_offset(parsed.times, offset)
+    details["clock_offset_applied_s"] = offset.total_seconds()
+    codes = np.zeros(len(times), dtype=np.int8)
+    for reason in ("unparseable_time", "nonexistent_local_time", "ambiguous_local_time"):
+        codes[(codes == 0) & parsed.mask(reason)] = _CODE[reason]
+    return parsed, times, codes
+
+
 def _check_time_share(parsed, n, location, column, time_format, is_sql, skip_rows):
     """Refuse a source whose time column mostly fails: that is a wrong format, not bad rows."""
     bad = parsed.count("unparseable_time")
@@ -620,22 +641,14 @@ def parse_signals(
     if empty_tag.any():
         missing_tag |= np.isin(tag_codes, np.flatnonzero(empty_tag))
 
-    parsed = _parse_time_column(
-        time_col, location=location, column=columns["time"], timezone=timezone, time_format=time_format,
-        time_unit=time_unit, groups=tag_codes,
+    parsed, times, codes = _read_times(
+        time_col, column=columns["time"], location=location, timezone=timezone, time_format=time_format,
+        time_unit=time_unit, offset=offset, details=details, is_sql=is_sql, skip_rows=skip_rows, groups=tag_codes,
     )
-    _check_time_share(parsed, n, location, columns["time"], time_format, is_sql, skip_rows)
-    details.update({f"time_{k}" if not k.startswith("time") else k: v for k, v in parsed.settings.items()})
-    times = _apply_offset(parsed.times, offset)
-    details["clock_offset_applied_s"] = offset.total_seconds()
     del time_col
     if _consume:
         for c in {columns["time"], *tag_cols}:
             del raw[c]
-
-    codes = np.zeros(n, dtype=np.int8)
-    for reason in ("unparseable_time", "nonexistent_local_time", "ambiguous_local_time"):
-        codes[(codes == 0) & parsed.mask(reason)] = _CODE[reason]
     codes[(codes == 0) & missing_tag] = _CODE["missing_tag"]
     del missing_tag
 
@@ -803,16 +816,10 @@ def _parse_wide(
     signal_cols = [c for c in raw.columns if c != time_name and c not in set(ignore)]
     if not signal_cols:
         raise SourceError(f"{location}: wide layout but no signal columns besides {time_name!r}")
-    parsed = _parse_time_column(
-        time_col, location=location, column=time_name, timezone=timezone, time_format=time_format, time_unit=time_unit
+    parsed, times, codes = _read_times(
+        time_col, column=time_name, location=location, timezone=timezone, time_format=time_format,
+        time_unit=time_unit, offset=offset, details=details, is_sql=is_sql, skip_rows=skip_rows,
     )
-    _check_time_share(parsed, n, location, time_name, time_format, is_sql, skip_rows)
-    details.update({f"time_{k}" if not k.startswith("time") else k: v for k, v in parsed.settings.items()})
-    times = _apply_offset(parsed.times, offset)
-    details["clock_offset_applied_s"] = offset.total_seconds()
-    codes = np.zeros(n, dtype=np.int8)
-    for reason in ("unparseable_time", "nonexistent_local_time", "ambiguous_local_time"):
-        codes[(codes == 0) & parsed.mask(reason)] = _CODE[reason]
 
     values = np.full((n, len(signal_cols)), np.nan)
     cell_codes = np.zeros((n, len(signal_cols)), dtype=np.int8)
@@ -953,17 +960,10 @@ def parse_events(
         raise ParameterError("columns: missing 'time' (the name of the time column)")
     n = len(raw)
     time_col = _column(raw, columns["time"], "time", location, delim)
-    parsed = _parse_time_column(
-        time_col, location=location, column=columns["time"], timezone=timezone, time_format=time_format,
-        time_unit=time_unit,
+    parsed, times, codes = _read_times(
+        time_col, column=columns["time"], location=location, timezone=timezone, time_format=time_format,
+        time_unit=time_unit, offset=offset, details=details, is_sql=is_sql, skip_rows=skip_rows,
     )
-    _check_time_share(parsed, n, location, columns["time"], time_format, is_sql, skip_rows)
-    details.update({f"time_{k}" if not k.startswith("time") else k: v for k, v in parsed.settings.items()})
-    times = _apply_offset(parsed.times, offset)
-    details["clock_offset_applied_s"] = offset.total_seconds()
-    codes = np.zeros(n, dtype=np.int8)
-    for reason in ("unparseable_time", "nonexistent_local_time", "ambiguous_local_time"):
-        codes[(codes == 0) & parsed.mask(reason)] = _CODE[reason]
 
     def text(key, default):
         if key not in columns:
