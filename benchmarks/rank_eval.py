@@ -6,7 +6,8 @@ Datasets (details and answer keys in ``benchmarks/_rank_datasets.py``):
   causes x ``--seeds`` (default 1000-1011: 48 incidents; the lead develops on 100-107 and
   200-229), with distractor changes near the onset;
 * **holdout**: ``benchmarks.holdout.generate``, an independent generator written without
-  looking at ``rca`` (incidents the project has never seen), same causes and seeds;
+  looking at ``rca`` (incidents the project has never seen), the same causes x
+  ``--holdout-seeds`` (default 5000-5011; its README asks for fresh seeds in every report);
 * **tep**: Tennessee Eastman (Braatz), the 18 detectable faults, answer = the approximate
   root variables of ``idv_root_cause_map.csv``;
 * **petshop**: PetShop issues that have a normal-operation history, answer = the root-cause
@@ -74,6 +75,8 @@ METHODS = ("rca", "N-sigma", "BARO", "BARO abs", "random")
 DATASETS = ("generated", "holdout", "tep", "petshop", "timing")
 DEFAULT_SEEDS = tuple(range(1000, 1012))
 QUICK_SEEDS = tuple(range(1000, 1003))
+#: The hold-out README asks for fresh seeds in every report: change ``--holdout-seeds`` each time.
+DEFAULT_HOLDOUT_SEEDS = tuple(range(5000, 5012))
 
 
 # ------------------------------------------------------------------------------ metrics
@@ -274,6 +277,8 @@ def run_frames(cases, *, random_seed=0, log=print) -> pd.DataFrame:
             ranked = [case.components.get(n, n) for n in names] if case.components else names
         rows.append(_row(case.dataset, case.case_id, case.group, "rca", ranked, secs, err, case.answers, exclude))
         hit = rows[-1]["hit"]
+        if cands is not None and case.symptom is None:  # which signals rca chose to stand in for the symptom
+            rows[-1]["stand-in symptoms"] = list(cands.attrs.get("settings", {}).get("symptoms", []))
         comp = case.components or None
         for name, (rk, s, e) in _peer_rankings(case.frame, case.onset, case.end, components=comp).items():
             rows.append(_row(case.dataset, case.case_id, case.group, name, rk, s, e, case.answers, exclude))
@@ -407,6 +412,14 @@ def report_frames(rows: pd.DataFrame, title: str, cases) -> str:
         answers = {c.case_id: ", ".join(sorted(c.answers)) for c in cases}
         hm.insert(1, "root variables (map)", hm["case"].map(answers))
         out += ["Rank of the first root variable per fault ('-' = not ranked):", "", markdown(hm), ""]
+        if "stand-in symptoms" in rows:
+            r = rows[(rows["method"] == "rca") & rows["stand-in symptoms"].notna()]
+            answers_of = {c.case_id: c.answers for c in cases}
+            used = [f"{case} ({', '.join(sorted(set(s) & answers_of[case]))})"
+                    for case, s in zip(r["case"], r["stand-in symptoms"]) if set(s) & answers_of[case]]
+            out += [f"Without a named symptom rca takes the strongest changes as the symptom and does not rank "
+                    f"them as causes; a root variable was among them in {len(used)} of {len(r)} faults: "
+                    + (", ".join(used) or "none") + ".", ""]
     else:
         groups = list(dict.fromkeys(c.group for c in cases))
         out += ["Per scenario (AC@1 / AC@3):", "", markdown(per_group_table(rows, groups), 2), ""]
@@ -450,12 +463,21 @@ def _parse_seeds(text: str) -> tuple:
     return tuple(dict.fromkeys(seeds))
 
 
+def _seed_text(seeds) -> str:
+    contiguous = list(seeds) == list(range(seeds[0], seeds[0] + len(seeds)))
+    return f"{seeds[0]}-{seeds[-1]}" if contiguous and len(seeds) > 1 else ",".join(map(str, seeds))
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="3 seeds per cause; PetShop: one issue per scenario and root component")
     parser.add_argument("--only", default=",".join(DATASETS),
                         help=f"comma-separated subset of {', '.join(DATASETS)} (default: all)")
-    parser.add_argument("--seeds", default=None, help="seeds per cause, e.g. 1000-1011 (default) or 1000,1004")
+    parser.add_argument("--seeds", default=None,
+                        help="seeds per cause of the generated incidents, e.g. 1000-1011 (default) or 1000,1004")
+    parser.add_argument("--holdout-seeds", default=None,
+                        help="seeds per cause of the hold-out incidents (default 5000-5011; use fresh ones for "
+                             "every report, as benchmarks/holdout/README.md asks)")
     parser.add_argument("--tep-delay", default="1h", help="TEP incident start after the fault onset (default 1h)")
     parser.add_argument("--random-seed", type=int, default=0, help="seed of the random ranking (default 0)")
     parser.add_argument("--cache", default=None, help=f"incident cache folder (default {rd.CACHE})")
@@ -466,6 +488,8 @@ def main(argv=None) -> int:
     if unknown:
         parser.error(f"--only: unknown {unknown}; expected some of {', '.join(DATASETS)}")
     seeds = _parse_seeds(args.seeds) if args.seeds else (QUICK_SEEDS if args.quick else DEFAULT_SEEDS)
+    holdout_seeds = (_parse_seeds(args.holdout_seeds) if args.holdout_seeds
+                     else DEFAULT_HOLDOUT_SEEDS[:len(QUICK_SEEDS)] if args.quick else DEFAULT_HOLDOUT_SEEDS)
     log = (lambda *a, **k: None) if args.quiet else (lambda *a, **k: print(*a, **k, flush=True))
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     dirty = subprocess.run(["git", "status", "--porcelain", "--", "rca"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
@@ -477,7 +501,8 @@ def main(argv=None) -> int:
         f"commit {commit or '?'}" + (" (rca/ has uncommitted changes)" if dirty else "")
         + f"; rca/ranking.py sha256 {ranking_hash}"
         + (f"; RCA_RANK_EXP={os.environ['RCA_RANK_EXP']}" if "RCA_RANK_EXP" in os.environ else "")
-        + f"; seeds per cause {seeds[0]}..{seeds[-1]} ({len(seeds)}); random seed {args.random_seed}; "
+        + f"; seeds per cause: generated {_seed_text(seeds)}, hold-out {_seed_text(holdout_seeds)}; "
+        f"random seed {args.random_seed}; "
         f"load average at start {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
         "",
     ]
@@ -502,8 +527,8 @@ def main(argv=None) -> int:
         except ImportError as exc:
             emit(f"### Hold-out incidents\n\nskipped: benchmarks.holdout.generate cannot be imported ({exc})\n")
         else:
-            log(f"hold-out incidents ({len(seeds) * 4}) ...")
-            rows = run_incidents("holdout", seeds, cache=args.cache, random_seed=args.random_seed, log=log)
+            log(f"hold-out incidents ({len(holdout_seeds) * 4}) ...")
+            rows = run_incidents("holdout", holdout_seeds, cache=args.cache, random_seed=args.random_seed, log=log)
             emit(report_incidents(rows, f"Hold-out incidents (benchmarks.holdout, {len(rows) // len(METHODS)} cases)"))
     if "tep" in only:
         folder = rd.DATASETS / "tep_braatz"
