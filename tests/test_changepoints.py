@@ -13,7 +13,7 @@ from scipy.signal import lfilter
 import rca.changepoints as cp
 from rca.errors import AnalysisError, DataQualityWarning, ParameterError
 
-DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+from conftest import SHARED_DATASETS as DATASETS  # noqa: E402
 GRID = pd.date_range("2024-03-01", periods=4000, freq="10s", tz="UTC")
 
 
