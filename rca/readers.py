@@ -147,6 +147,54 @@ def _sniff_delimiter(header: str, body: list[str]) -> str:
     return best
 
 
+def _csv_options(path: Path, details: dict, *, delimiter, encoding, skip_rows, text_columns, label_columns):
+    """Check the head of a delimited text file and build the Arrow reader options.
+
+    Returns (read options, parse options, convert options, list collecting malformed lines,
+    delimiter). Records the delimiter decision in ``details``.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    if path.stat().st_size == 0:
+        raise SourceError(f"{path}: the file is empty (expected a header line and data rows)")
+    head = _open_text_head(path, encoding)
+    if head.startswith("\ufeff"):
+        head = head[1:]
+    lines = head.splitlines()
+    if len(lines) <= skip_rows or not lines[skip_rows].strip():
+        raise SourceError(
+            f"{path}: the file is empty after {skip_rows} preamble line(s) (expected a header line and data rows)"
+        )
+    header_line = lines[skip_rows]
+    if delimiter == "auto":
+        delimiter = _sniff_delimiter(header_line, lines[skip_rows + 1 : skip_rows + 50])
+        details["delimiter"] = f"{delimiter!r} (sniffed)"
+    else:
+        details["delimiter"] = repr(delimiter)
+    header = next(csv.reader([header_line], delimiter=delimiter))
+    header = [h.strip() for h in header]
+    # Label-like columns (tags, quality, hosts) repeat a few values: Arrow dictionary-encodes
+    # them while parsing, which is much cheaper than hashing millions of strings afterwards.
+    types = {c: pa.string() for c in text_columns if c in header}
+    types.update({c: pa.dictionary(pa.int32(), pa.string()) for c in label_columns if c in header})
+    malformed = []
+
+    def on_invalid(row):
+        malformed.append(row.text[:200] if row.text else "")
+        return "skip"
+
+    read_opts = pcsv.ReadOptions(skip_rows=skip_rows, encoding=encoding, block_size=8 << 20)
+    parse_opts = pcsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid, newlines_in_values=False)
+    conv_opts = pcsv.ConvertOptions(
+        column_types=types,
+        strings_can_be_null=True,
+        null_values=["", "NULL", "null", "NaN", "nan", "N/A", "#N/A"],
+        quoted_strings_can_be_null=True,
+    )
+    return read_opts, parse_opts, conv_opts, malformed, delimiter
+
+
 def read_table(
     path,
     *,
@@ -207,41 +255,9 @@ def read_table(
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    if path.stat().st_size == 0:
-        raise SourceError(f"{path}: the file is empty (expected a header line and data rows)")
-    head = _open_text_head(path, encoding)
-    if head.startswith("\ufeff"):
-        head = head[1:]
-    lines = head.splitlines()
-    if len(lines) <= skip_rows or not lines[skip_rows].strip():
-        raise SourceError(
-            f"{path}: the file is empty after {skip_rows} preamble line(s) (expected a header line and data rows)"
-        )
-    header_line = lines[skip_rows]
-    if delimiter == "auto":
-        delimiter = _sniff_delimiter(header_line, lines[skip_rows + 1 : skip_rows + 50])
-        details["delimiter"] = f"{delimiter!r} (sniffed)"
-    else:
-        details["delimiter"] = repr(delimiter)
-    header = next(csv.reader([header_line], delimiter=delimiter))
-    header = [h.strip() for h in header]
-    # Label-like columns (tags, quality, hosts) repeat a few values: Arrow dictionary-encodes
-    # them while parsing, which is much cheaper than hashing millions of strings afterwards.
-    types = {c: pa.string() for c in text_columns if c in header}
-    types.update({c: pa.dictionary(pa.int32(), pa.string()) for c in label_columns if c in header})
-    malformed = []
-
-    def on_invalid(row):
-        malformed.append(row.text[:200] if row.text else "")
-        return "skip"
-
-    read_opts = pcsv.ReadOptions(skip_rows=skip_rows, encoding=encoding, block_size=8 << 20)
-    parse_opts = pcsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid, newlines_in_values=False)
-    conv_opts = pcsv.ConvertOptions(
-        column_types=types,
-        strings_can_be_null=True,
-        null_values=["", "NULL", "null", "NaN", "nan", "N/A", "#N/A"],
-        quoted_strings_can_be_null=True,
+    read_opts, parse_opts, conv_opts, malformed, delimiter = _csv_options(
+        path, details, delimiter=delimiter, encoding=encoding, skip_rows=skip_rows, text_columns=text_columns,
+        label_columns=label_columns,
     )
     try:
         table = pcsv.read_csv(path, read_options=read_opts, parse_options=parse_opts, convert_options=conv_opts)
@@ -261,6 +277,46 @@ def read_table(
         details["malformed_examples"] = malformed[:3]
     details["format"] = "csv"
     return frame, details
+
+
+def _stream_long_csv(path: Path, rows: "_LongRows", details: dict, *, delimiter, encoding, skip_rows,
+                     text_columns, label_columns) -> None:
+    """Feed a delimited text file to ``rows`` block by block (memory stays near the size of
+    the compact result, not of the text)."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    read_opts, parse_opts, conv_opts, malformed, delimiter = _csv_options(
+        path, details, delimiter=delimiter, encoding=encoding, skip_rows=skip_rows, text_columns=text_columns,
+        label_columns=label_columns,
+    )
+    rows.delim = details.get("delimiter")
+    names: list = []
+    try:
+        reader = pcsv.open_csv(path, read_options=read_opts, parse_options=parse_opts, convert_options=conv_opts)
+        names = [str(c).strip().lstrip("\ufeff") for c in reader.schema.names]
+        for batch in reader:
+            raw = pa.Table.from_batches([batch]).to_pandas()
+            raw.columns = [str(c).strip().lstrip("\ufeff") for c in raw.columns]
+            del batch
+            rows.add(raw)
+            del raw
+    except pa.ArrowInvalid as exc:
+        msg = str(exc)
+        if "Empty CSV file" in msg:
+            raise SourceError(f"{path}: the file is empty (expected a header line and data rows)") from None
+        raise SourceError(f"{path}: cannot read as delimited text with delimiter {delimiter!r}: {msg}") from None
+    if rows.n == 0 and not malformed:
+        raise SourceError(f"{path}: has a header ({', '.join(names[:8])}) but no data rows")
+    details["malformed_rows"] = len(malformed)
+    if malformed:
+        details["malformed_examples"] = malformed[:3]
+    details["format"] = "csv"
+
+
+def _is_text_file(path: Path) -> bool:
+    suffixes = [s.lower() for s in Path(path).suffixes]
+    return not (suffixes and suffixes[-1] == ".parquet")
 
 
 def query_table(url: str, query: str) -> tuple[pd.DataFrame, dict]:
@@ -489,6 +545,18 @@ def _read_times(time_col, *, column, location, timezone, time_format, time_unit,
     return parsed, times, codes
 
 
+def _check_time_share_counts(bad, n, examples, location, column, time_format, is_sql, skip_rows):
+    """Refuse a source whose time column mostly fails: that is a wrong format, not bad rows."""
+    if n and bad == n or (n >= 20 and bad > 0.5 * n):
+        pos, text = examples[0]
+        where = _row_label(location, pos, skip_rows, is_sql)
+        expected = f"time_format {time_format!r}" if time_format else "ISO 8601 (e.g. 2026-03-04T10:15:00Z)"
+        raise SourceError(
+            f"{where}, column {column!r}: cannot read the time {text!r}; {bad:,} of {n:,} rows fail. "
+            f"Expected {expected}; set time_format (e.g. '%d.%m.%Y %H:%M:%S') or time_unit for epoch numbers"
+        )
+
+
 def _check_time_share(parsed, n, location, column, time_format, is_sql, skip_rows):
     """Refuse a source whose time column mostly fails: that is a wrong format, not bad rows."""
     bad = parsed.count("unparseable_time")
@@ -620,106 +688,212 @@ def parse_signals(
     for key in ("time", "tag", "value"):
         if key not in columns:
             raise ParameterError(f"columns: missing {key!r} (the name of the {key} column)")
-    n = len(raw)
-    time_col = _column(raw, columns["time"], "time", location, delim)
-    tag_spec = columns["tag"]
-    tag_cols = list(tag_spec) if isinstance(tag_spec, (list, tuple)) else [tag_spec]
-    if len(tag_cols) == 1:
-        tag_codes, tag_names = _encode(_column(raw, tag_cols[0], "tag", location, delim))
-    else:
-        import pyarrow as pa
+    rows = _LongRows(columns, time_format=time_format, time_unit=time_unit, good_quality=good_quality,
+                     value_map=value_map or {}, decimal=decimal, tag_separator=tag_separator, location=location,
+                     delim=delim, skip_rows=skip_rows, is_sql=is_sql, consume=_consume)
+    rows.add(raw)
+    return rows.finish(timezone=timezone, offset=offset, window=window, name=name, domain=domain,
+                       details=details, units=units or {})
 
-        parts = [pc.cast(_arrow_strings(_column(raw, c, "tag", location, delim)), pa.large_string())
-                 for c in tag_cols]
-        tag_codes, tag_names = _encode(
-            pc.binary_join_element_wise(*parts, pa.scalar(tag_separator, pa.large_string()))
-        )
-    value_col = _column(raw, columns["value"], "value", location, delim)
 
-    empty_tag = np.array([t == "" for t in tag_names], dtype=bool)
-    missing_tag = tag_codes < 0
-    if empty_tag.any():
-        missing_tag |= np.isin(tag_codes, np.flatnonzero(empty_tag))
+class _LongRows:
+    """The rows of a long export, parsed chunk by chunk into compact arrays.
 
-    parsed, times, codes = _read_times(
-        time_col, column=columns["time"], location=location, timezone=timezone, time_format=time_format,
-        time_unit=time_unit, offset=offset, details=details, is_sql=is_sql, skip_rows=skip_rows, groups=tag_codes,
-    )
-    del time_col
-    if _consume:
-        for c in {columns["time"], *tag_cols}:
-            del raw[c]
-    codes[(codes == 0) & missing_tag] = _CODE["missing_tag"]
-    del missing_tag
+    Everything that needs only one row (time text, tag, quality, value) is done per chunk, so a
+    large file never has to be held as text at once; what needs the whole file (local time in
+    the repeated autumn hour, duplicates, the ledger) is done by :meth:`finish`.
+    """
 
-    if "quality" in columns and good_quality is not None:
-        qual = _column(raw, columns["quality"], "quality", location, delim)
-        if pd.api.types.is_numeric_dtype(qual.dtype):
-            q_codes, q_uniques = pd.factorize(qual, use_na_sentinel=True)
-            q_uniques = np.asarray(q_uniques, dtype=object)
+    def __init__(self, columns, *, time_format, time_unit, good_quality, value_map, decimal, tag_separator,
+                 location, delim, skip_rows, is_sql, consume=False):
+        self.columns = columns
+        self.time_format, self.time_unit = time_format, time_unit
+        self.good = None if good_quality is None else {str(g).strip().lower() for g in good_quality}
+        self.value_map, self.decimal, self.sep = value_map, decimal, tag_separator
+        self.location, self.delim, self.skip_rows, self.is_sql = location, delim, skip_rows, is_sql
+        self.consume = consume
+        tag = columns["tag"]
+        self.tag_cols = list(tag) if isinstance(tag, (list, tuple)) else [tag]
+        self.tag_index: dict = {}
+        self.parts: list = []
+        self.n = 0
+        self.settings: dict = {}
+        self.non_numeric: dict = {}
+        self.decimal_used = None
+        self.meta = {"unit": {}, "description": {}}
+        self.unparseable_examples: list = []
+
+    def _tags(self, raw):
+        if len(self.tag_cols) == 1:
+            codes, names = _encode(_column(raw, self.tag_cols[0], "tag", self.location, self.delim))
         else:
-            q_codes, q_uniques = _encode(qual)
-        good = {str(g).strip().lower() for g in good_quality}
-        u_good = np.array([_quality_text(q) in good for q in q_uniques], dtype=bool)
-        is_good = np.zeros(n, dtype=bool)
-        is_good[q_codes >= 0] = u_good[q_codes[q_codes >= 0]]
-        codes[(codes == 0) & ~is_good] = _CODE["bad_quality"]
-        details["good_quality"] = sorted(good)
-        del qual, q_codes, is_good
-        if _consume:
-            del raw[columns["quality"]]
+            import pyarrow as pa
 
-    vals, v_codes, non_numeric, decimal_used = _to_float(value_col, value_map=value_map or {}, decimal=decimal)
-    del value_col
-    if _consume:
-        del raw[columns["value"]]
-    codes[(codes == 0) & (v_codes != 0)] = v_codes[(codes == 0) & (v_codes != 0)]
-    del v_codes
-    details["decimal"] = decimal_used if decimal != "auto" else f"{decimal_used!r} (detected)"
-    if non_numeric and (codes == _CODE["non_numeric_value"]).any():
-        details["non_numeric_examples"] = {t: c for t, c in non_numeric}
+            parts = [pc.cast(_arrow_strings(_column(raw, c, "tag", self.location, self.delim)), pa.large_string())
+                     for c in self.tag_cols]
+            codes, names = _encode(pc.binary_join_element_wise(*parts, pa.scalar(self.sep, pa.large_string())))
+        # Map the chunk's names to codes shared by all chunks; an empty name is a missing tag.
+        remap = np.array([self.tag_index.setdefault(str(t), len(self.tag_index)) if str(t) != "" else -1
+                          for t in names], dtype=np.int64)
+        return np.where(codes >= 0, remap[np.maximum(codes, 0)] if remap.size else -1, -1)
 
-    # One stable sort by (tag, time) of the candidate rows serves both the duplicate check and
-    # the output order. Within a run of equal (tag, time) the last row in file order is kept.
-    rows = np.flatnonzero(codes == 0)
-    if rows.size:
-        rows = rows[_stable_order(tag_codes[rows], times[rows].view(np.int64))]
-        t_sorted = times[rows]
-        g_sorted = tag_codes[rows]
-        same_next = (g_sorted[1:] == g_sorted[:-1]) & (t_sorted[1:] == t_sorted[:-1])
-        del t_sorted, g_sorted
-        dropped = np.flatnonzero(same_next)
-        if dropped.size:
-            keep_idx = np.flatnonzero(~np.r_[same_next, False])
-            run_end = keep_idx[np.searchsorted(keep_idx, dropped)]
-            same_val = vals[rows[dropped]] == vals[rows[run_end]]
-            codes[rows[dropped[same_val]]] = _CODE["duplicate"]
-            codes[rows[dropped[~same_val]]] = _CODE["superseded"]
-        del same_next
-    if window is not None:
-        outside = (codes == 0) & ~_window_mask(times, window)
-        codes[outside] = _CODE["outside_window"]
-    rows = rows[codes[rows] == 0]
-    used = codes == 0
-    time_range = _time_range(times)
-    samples = pd.DataFrame(
-        {
-            "time": pd.DatetimeIndex(times[rows]).tz_localize("UTC"),
-            "signal": _signal_column(tag_codes[rows], tag_names),
-            "value": vals[rows],
-        }
-    )
-    del rows
-    info = _signal_info(raw, columns, tag_codes, tag_names, used, units or {}, location, delim)
-    _add_time_examples(details, parsed, location, skip_rows, is_sql)
-    ledger = _finish_ledger(
-        {"name": name, "domain": domain, "kind": "signals", "location": location},
-        codes,
-        time_range,
-        details,
-        items=len(info),
-    )
-    return SignalData(samples=samples, info=info, ledger=ledger)
+    def add(self, raw: pd.DataFrame) -> None:
+        from rca.timestamps import wall_times
+
+        first = self.n
+        time_col = _column(raw, self.columns["time"], "time", self.location, self.delim)
+        tags = self._tags(raw)
+        try:
+            times, aware, codes, settings = wall_times(time_col, time_format=self.time_format,
+                                                        time_unit=self.time_unit)
+        except ParameterError as exc:
+            raise SourceError(f"{self.location}, column {self.columns['time']!r}: {exc}") from None
+        if not self.settings:
+            self.settings = settings
+            # Later chunks are read the way the first one was (an inferred format or epoch unit).
+            fmt = settings.get("time_format", "")
+            if fmt.endswith(" (inferred)"):
+                self.time_format = fmt[: -len(" (inferred)")]
+            unit = settings.get("time_unit", "")
+            if unit:
+                self.time_unit = unit.split(" ")[0]
+        bad_time = np.flatnonzero(codes != 0)[: 3 - len(self.unparseable_examples)]
+        for i in bad_time:
+            v = time_col.iloc[i]
+            self.unparseable_examples.append((first + int(i), "" if pd.isna(v) else str(v)))
+        del time_col
+        reason = np.where(codes != 0, _CODE["unparseable_time"], 0).astype(np.int8)
+        reason[(reason == 0) & (tags < 0)] = _CODE["missing_tag"]
+        if self.consume:
+            for c in {self.columns["time"], *self.tag_cols}:
+                del raw[c]
+        if "quality" in self.columns and self.good is not None:
+            qual = _column(raw, self.columns["quality"], "quality", self.location, self.delim)
+            if pd.api.types.is_numeric_dtype(qual.dtype):
+                q_codes, q_uniques = pd.factorize(qual, use_na_sentinel=True)
+                q_uniques = np.asarray(q_uniques, dtype=object)
+            else:
+                q_codes, q_uniques = _encode(qual)
+            u_good = np.array([_quality_text(q) in self.good for q in q_uniques], dtype=bool)
+            is_good = np.zeros(len(raw), dtype=bool)
+            is_good[q_codes >= 0] = u_good[q_codes[q_codes >= 0]]
+            reason[(reason == 0) & ~is_good] = _CODE["bad_quality"]
+            del qual
+            if self.consume:
+                del raw[self.columns["quality"]]
+        value_col = _column(raw, self.columns["value"], "value", self.location, self.delim)
+        decimal = self.decimal if self.decimal_used is None or self.decimal != "auto" else self.decimal_used
+        vals, v_codes, non_numeric, decimal_used = _to_float(value_col, value_map=self.value_map, decimal=decimal)
+        if self.decimal_used is None:
+            self.decimal_used = decimal_used
+        del value_col
+        if self.consume:
+            del raw[self.columns["value"]]
+        take = (reason == 0) & (v_codes != 0)
+        reason[take] = v_codes[take]
+        for text, count in non_numeric:
+            self.non_numeric[text] = self.non_numeric.get(text, 0) + count
+        for key in ("unit", "description"):
+            if key in self.columns:
+                col = _column(raw, self.columns[key], key, self.location, self.delim)
+                firsts = pd.Series(col.to_numpy(dtype=object)).groupby(tags).first()
+                for code, v in firsts.items():
+                    if code >= 0 and code not in self.meta[key] and v is not None and not (
+                        isinstance(v, float) and np.isnan(v)
+                    ):
+                        self.meta[key][code] = str(v).strip()
+        self.parts.append((times, aware, reason, tags, vals))
+        self.n += len(raw)
+
+    def finish(self, *, timezone, offset, window, name, domain, details, units) -> SignalData:
+        from rca.timestamps import localise
+
+        if self.parts:
+            times, aware, reason, tags, vals = (np.concatenate(x) for x in zip(*self.parts))
+        else:
+            times = np.array([], "datetime64[ns]")
+            aware, reason, tags, vals = (np.array([], bool), np.array([], np.int8), np.array([], np.int64),
+                                         np.array([]))
+        self.parts = []
+        tag_names = np.empty(len(self.tag_index), dtype=object)
+        for t, c in self.tag_index.items():
+            tag_names[c] = t
+        # Local time to UTC for the whole file at once: the repeated autumn hour is resolved from
+        # the order of each tag's rows.
+        time_codes = (reason == _CODE["unparseable_time"]).astype(np.int8)
+        settings = {"timezone": timezone, **self.settings}
+        localise(times, time_codes, aware, timezone=timezone, groups=np.where(tags >= 0, tags, -1),
+                 settings=settings)
+        codes = reason.copy()
+        codes[time_codes == 2] = _CODE["nonexistent_local_time"]
+        codes[time_codes == 3] = _CODE["ambiguous_local_time"]
+        n = len(codes)
+        _check_time_share_counts(int((codes == _CODE["unparseable_time"]).sum()), n, self.unparseable_examples,
+                                 self.location, self.columns["time"], self.time_format, self.is_sql, self.skip_rows)
+        details.update({f"time_{k}" if not k.startswith("time") else k: v for k, v in settings.items()})
+        times = _apply_offset(times, offset)
+        details["clock_offset_applied_s"] = offset.total_seconds()
+        if self.good is not None:
+            details["good_quality"] = sorted(self.good)
+        details["decimal"] = (self.decimal_used if self.decimal != "auto"
+                              else f"{self.decimal_used!r} (detected)") if self.decimal_used else self.decimal
+        if self.non_numeric and (codes == _CODE["non_numeric_value"]).any():
+            top = sorted(self.non_numeric.items(), key=lambda kv: -kv[1])[:5]
+            details["non_numeric_examples"] = dict(top)
+
+        # One stable sort by (tag, time) of the candidate rows serves both the duplicate check
+        # and the output order. Within a run of equal (tag, time) the last row in file order is kept.
+        rows = np.flatnonzero(codes == 0)
+        if rows.size:
+            rows = rows[_stable_order(tags[rows], times[rows].view(np.int64))]
+            same_next = (tags[rows[1:]] == tags[rows[:-1]]) & (times[rows[1:]] == times[rows[:-1]])
+            dropped = np.flatnonzero(same_next)
+            if dropped.size:
+                keep_idx = np.flatnonzero(~np.r_[same_next, False])
+                run_end = keep_idx[np.searchsorted(keep_idx, dropped)]
+                same_val = vals[rows[dropped]] == vals[rows[run_end]]
+                codes[rows[dropped[same_val]]] = _CODE["duplicate"]
+                codes[rows[dropped[~same_val]]] = _CODE["superseded"]
+            del same_next
+        if window is not None:
+            outside = (codes == 0) & ~_window_mask(times, window)
+            codes[outside] = _CODE["outside_window"]
+        rows = rows[codes[rows] == 0]
+        time_range = _time_range(times)
+        samples = pd.DataFrame(
+            {
+                "time": pd.DatetimeIndex(times[rows]).tz_localize("UTC"),
+                "signal": _signal_column(tags[rows], tag_names),
+                "value": vals[rows],
+            }
+        )
+        counts = np.bincount(tags[rows], minlength=len(tag_names)) if len(tag_names) else np.array([], int)
+        keep = np.flatnonzero(counts > 0)
+        names = [str(tag_names[i]) for i in keep]
+        info = pd.DataFrame(
+            {
+                "unit": [units.get(nm, self.meta["unit"].get(i, "")) for nm, i in zip(names, keep)],
+                "description": [self.meta["description"].get(i, "") for i in keep],
+                "samples": counts[keep].astype(int),
+            },
+            index=pd.Index(names, name="signal", dtype="str"),
+        )
+        examples = {}
+        for pos, text in self.unparseable_examples:
+            examples.setdefault("unparseable_time", []).append(
+                f"{_row_label(self.location, pos, self.skip_rows, self.is_sql)}: {text!r}")
+        for why, code in (("nonexistent_local_time", 2), ("ambiguous_local_time", 3)):
+            for pos in np.flatnonzero(time_codes == code)[:3]:
+                examples.setdefault(why, []).append(
+                    f"{_row_label(self.location, int(pos), self.skip_rows, self.is_sql)}: local time "
+                    f"{pd.Timestamp(times[pos] if not np.isnat(times[pos]) else 'NaT')}")
+        if examples:
+            details["examples"] = examples
+        ledger = _finish_ledger(
+            {"name": name, "domain": domain, "kind": "signals", "location": self.location}, codes, time_range,
+            details, items=len(info),
+        )
+        return SignalData(samples=samples, info=info, ledger=ledger)
 
 
 def _stable_order(keys: np.ndarray, times: np.ndarray) -> np.ndarray:
@@ -730,9 +904,9 @@ def _stable_order(keys: np.ndarray, times: np.ndarray) -> np.ndarray:
     """
     if keys.size == 0:
         return np.arange(0)
+    n_keys = int(keys.max()) + 1
     t0 = times.min()
     span = int(times.max() - t0) + 1
-    n_keys = int(keys.max()) + 1
     if n_keys * span < 2**62:
         packed = keys.astype(np.int64) * span + (times - t0)
         return np.argsort(packed, kind="stable")
@@ -1094,14 +1268,40 @@ def read_signals(path, *, columns: dict, layout: str = "long", delimiter="auto",
     >>> data = read_signals("historian.csv.gz", columns={"time": "Timestamp", "tag": "TagName",
     ...                     "value": "Value"}, timezone="Europe/Berlin")  # doctest: +SKIP
     """
+    options.setdefault("name", Path(path).name)
+    options.setdefault("location", str(path))
+    if layout == "long" and Path(path).exists() and _is_text_file(path) and not Path(path).is_dir():
+        return _read_long_csv(path, columns=columns, delimiter=delimiter, encoding=encoding, skip_rows=skip_rows,
+                              **options)
     raw, details = read_table(
         path, delimiter=delimiter, encoding=encoding, skip_rows=skip_rows,
         **_kinds_kw(columns, "signals", layout),
     )
-    options.setdefault("name", Path(path).name)
-    options.setdefault("location", str(path))
     return parse_signals(raw, columns=columns, layout=layout, details=details, skip_rows=skip_rows, _consume=True,
                          **options)
+
+
+def _read_long_csv(path, *, columns, delimiter="auto", encoding="utf-8", skip_rows=0, timezone="UTC",
+                   time_format=None, time_unit=None, good_quality=None, value_map=None, units=None,
+                   tag_separator=".", decimal="auto", clock_offset="0s", window=None, name="signals",
+                   domain="OT", location=None, ignore=()):
+    """A long signal export read block by block (see :class:`_LongRows`)."""
+    for key in ("time", "tag", "value"):
+        if key not in columns:
+            raise ParameterError(f"columns: missing {key!r} (the name of the {key} column)")
+    timezone = check_timezone(timezone, name="timezone")
+    offset = parse_duration(clock_offset, name="clock_offset", allow_negative=True)
+    window = _check_window(window)
+    location = location or str(path)
+    details: dict = {}
+    rows = _LongRows(columns, time_format=time_format, time_unit=time_unit, good_quality=good_quality,
+                     value_map=value_map or {}, decimal=decimal, tag_separator=tag_separator, location=location,
+                     delim=None, skip_rows=skip_rows, is_sql=False, consume=True)
+    text, labels = _column_kinds(columns, "signals", "long")
+    _stream_long_csv(Path(path), rows, details, delimiter=delimiter, encoding=encoding, skip_rows=skip_rows,
+                     text_columns=text, label_columns=labels)
+    return rows.finish(timezone=timezone, offset=offset, window=window, name=name, domain=domain,
+                       details=details, units=units or {})
 
 
 def read_events(path, *, columns: dict, delimiter="auto", encoding="utf-8", skip_rows=0, **options) -> EventData:
@@ -1145,6 +1345,13 @@ def load_source(spec: SourceSpec, *, clock_offset=None, window=None) -> SignalDa
         location=spec.location,
     )
     try:
+        if spec.path is not None and spec.kind == "signals" and spec.layout == "long" and _is_text_file(spec.path) \
+                and spec.path.exists() and not spec.path.is_dir():
+            return _read_long_csv(
+                spec.path, columns=spec.columns, delimiter=spec.delimiter, encoding=spec.encoding,
+                skip_rows=spec.skip_rows, good_quality=spec.good_quality, value_map=spec.value_map, units=spec.units,
+                tag_separator=spec.tag_separator, decimal=spec.decimal, **common,
+            )
         if spec.path is not None:
             raw, details = read_table(
                 spec.path, delimiter=spec.delimiter, encoding=spec.encoding, skip_rows=spec.skip_rows,

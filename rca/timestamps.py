@@ -433,12 +433,26 @@ def parse_times(
     ParsedTimes
     """
     check_timezone(timezone, name="timezone")
-    if time_unit is not None and time_unit not in _EPOCH_UNITS:
-        raise ParameterError(f"time_unit: expected one of {', '.join(_EPOCH_UNITS)}, got {time_unit!r}")
     series = values if isinstance(values, pd.Series) else pd.Series(values)
     series = series.reset_index(drop=True)
+    times, aware_rows, reason, settings = wall_times(series, time_format=time_format, time_unit=time_unit)
+    settings = {"timezone": timezone, **settings}
+    localise(times, reason, aware_rows, timezone=timezone, groups=groups, settings=settings)
+    return ParsedTimes(times=times, codes=reason, settings=settings, examples=_examples(series, reason))
+
+
+def wall_times(series: pd.Series, *, time_format=None, time_unit=None):
+    """Read a column of timestamps without applying any time zone.
+
+    The first half of :func:`parse_times`, usable on chunks of a large file: returns
+    ``(times, aware, codes, settings)`` where ``times`` is datetime64[ns] (UTC where
+    ``aware``, wall-clock time elsewhere) and ``codes`` marks unreadable rows. Finish with
+    :func:`localise` on the whole column.
+    """
+    if time_unit is not None and time_unit not in _EPOCH_UNITS:
+        raise ParameterError(f"time_unit: expected one of {', '.join(_EPOCH_UNITS)}, got {time_unit!r}")
     n = len(series)
-    settings: dict = {"timezone": timezone}
+    settings: dict = {}
     times = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     reason = np.zeros(n, dtype=np.int8)
     aware_rows = np.zeros(n, dtype=bool)
@@ -471,48 +485,44 @@ def parse_times(
         if fast is not None:
             times[:], fast_settings = fast
             settings.update(fast_settings)
-            unparsed = np.isnat(times)
-            reason[unparsed] = _REASON_CODES[UNPARSEABLE]
-            naive = ~unparsed
-            if naive.any() and timezone != "UTC":
-                _localise(times, reason, naive, timezone, groups, settings, n)
-            return ParsedTimes(times=times, codes=reason, settings=settings, examples=_examples(series, reason))
-        text = _arrow_strings(series)
-        enc = pc.dictionary_encode(text)
-        codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-        uniques = enc.dictionary
-        epoch_text = time_unit is None and len(uniques) > 0 and (
-            float(pc.mean(pc.cast(pc.match_substring_regex(uniques, _EPOCH_RE), pa.int8())).as_py() or 0) > 0.5
-        )
-        if time_unit is not None or epoch_text:
-            nums = pd.to_numeric(pd.Series(uniques.to_pandas()), errors="coerce").to_numpy("float64")
-            if time_unit is None:
-                time_unit = _infer_epoch_unit(nums)
-                inferred_unit = True
-            else:
-                inferred_unit = False
-            scale = {"s": 1e9, "ms": 1e6, "us": 1e3, "ns": 1.0}[time_unit]
-            u_times = np.full(len(uniques), np.datetime64("NaT"), dtype="datetime64[ns]")
-            ok = np.isfinite(nums)
-            u_times[ok] = np.round(nums[ok] * scale).astype("int64").view("datetime64[ns]")
-            u_aware = np.ones(len(uniques), dtype=bool)
-            settings["time_unit"] = time_unit + (" (inferred)" if inferred_unit else "")
-            settings["time_format"] = "epoch"
         else:
-            u_times, u_aware, fmt_settings = _parse_text_unique(uniques, time_format)
-            settings.update(fmt_settings)
-        valid = codes >= 0
-        times[valid] = u_times[codes[valid]]
-        aware_rows[valid] = u_aware[codes[valid]]
+            text = _arrow_strings(series)
+            enc = pc.dictionary_encode(text)
+            codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+            uniques = enc.dictionary
+            epoch_text = time_unit is None and len(uniques) > 0 and (
+                float(pc.mean(pc.cast(pc.match_substring_regex(uniques, _EPOCH_RE), pa.int8())).as_py() or 0) > 0.5
+            )
+            if time_unit is not None or epoch_text:
+                nums = pd.to_numeric(pd.Series(uniques.to_pandas()), errors="coerce").to_numpy("float64")
+                if time_unit is None:
+                    time_unit = _infer_epoch_unit(nums)
+                    inferred_unit = True
+                else:
+                    inferred_unit = False
+                scale = {"s": 1e9, "ms": 1e6, "us": 1e3, "ns": 1.0}[time_unit]
+                u_times = np.full(len(uniques), np.datetime64("NaT"), dtype="datetime64[ns]")
+                ok = np.isfinite(nums)
+                u_times[ok] = np.round(nums[ok] * scale).astype("int64").view("datetime64[ns]")
+                u_aware = np.ones(len(uniques), dtype=bool)
+                settings["time_unit"] = time_unit + (" (inferred)" if inferred_unit else "")
+                settings["time_format"] = "epoch"
+            else:
+                u_times, u_aware, fmt_settings = _parse_text_unique(uniques, time_format)
+                settings.update(fmt_settings)
+            valid = codes >= 0
+            times[valid] = u_times[codes[valid]]
+            aware_rows[valid] = u_aware[codes[valid]]
+    reason[np.isnat(times)] = _REASON_CODES[UNPARSEABLE]
+    return times, aware_rows, reason, settings
 
-    unparsed = np.isnat(times)
-    reason[unparsed] = _REASON_CODES[UNPARSEABLE]
 
-    # Localise naive values in the source zone.
-    naive = ~aware_rows & ~unparsed
+def localise(times, codes, aware, *, timezone: str, groups=None, settings=None) -> None:
+    """Convert the wall-clock rows of :func:`wall_times` to UTC in place, marking local times
+    that do not exist or cannot be resolved in ``codes`` (rules in the module docstring)."""
+    naive = ~aware & (codes == 0)
     if naive.any() and timezone != "UTC":
-        _localise(times, reason, naive, timezone, groups, settings, n)
-    return ParsedTimes(times=times, codes=reason, settings=settings, examples=_examples(series, reason))
+        _localise(times, codes, naive, timezone, groups, settings if settings is not None else {}, len(times))
 
 
 def _examples(series, reason) -> dict:
@@ -575,16 +585,36 @@ def _fast_text_times(series, time_format, time_unit):
     return parsed.to_numpy(zero_copy_only=False).astype("datetime64[ns]"), {"time_format": "ISO 8601"}
 
 
+def _spans_clock_change(local: np.ndarray, timezone: str) -> bool:
+    """Whether the zone's UTC offset changes anywhere between the first and last local time
+    (checked hourly, with a day's margin: clock changes happen on the hour or half hour)."""
+    valid = local[~np.isnat(local)]
+    if valid.size == 0:
+        return False
+    lo = pd.Timestamp(valid.min()).floor("h") - pd.Timedelta("1D")
+    hi = pd.Timestamp(valid.max()).ceil("h") + pd.Timedelta("1D")
+    if hi - lo > pd.Timedelta("400D"):
+        return True  # more than a year: there is a clock change somewhere (or checking is not worth it)
+    half_hours = pd.date_range(lo, hi, freq="30min", tz="UTC").tz_convert(timezone)
+    offsets = half_hours.tz_localize(None) - half_hours.tz_convert("UTC").tz_localize(None)
+    return offsets.nunique() > 1
+
+
 def _localise(times, reason, naive, timezone, groups, settings, n):
     """Convert naive wall-clock rows to UTC in place (see the module docstring for the rules)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     rows = np.flatnonzero(naive)
-    local = pa.array(times[rows], type=pa.timestamp("ns"))
+    local_np = times[rows]
+    local = pa.array(local_np, type=pa.timestamp("ns"))
     # Arrow localises in C++. "earliest" and "latest" agree except in the repeated autumn hour
-    # and in the spring gap; only those few rows need the careful treatment below.
+    # and in the spring gap; only those few rows need the careful treatment below. Most
+    # exports do not span a clock change at all: then one pass is enough.
     early = pc.assume_timezone(local, timezone=timezone, ambiguous="earliest", nonexistent="earliest")
+    if not _spans_clock_change(local_np, timezone):
+        times[rows] = early.cast(pa.int64()).to_numpy(zero_copy_only=False).view("datetime64[ns]")
+        return
     late = pc.assume_timezone(local, timezone=timezone, ambiguous="latest", nonexistent="latest")
     special = pc.not_equal(early, late).to_numpy(zero_copy_only=False)
     times[rows] = early.cast(pa.int64()).to_numpy(zero_copy_only=False).view("datetime64[ns]")
