@@ -69,6 +69,9 @@ _REASONS = [
 ]
 _CODE = {name: i for i, name in enumerate(_REASONS)}
 _TEXT_SUFFIXES = (".csv", ".txt", ".tsv", ".dat")
+#: Size of the blocks a delimited text file is read in [bytes]. Long signal exports are
+#: parsed block by block, so memory follows the compact result, not the text.
+CSV_BLOCK_BYTES = 8 << 20
 
 
 @dataclass(frozen=True)
@@ -184,7 +187,7 @@ def _csv_options(path: Path, details: dict, *, delimiter, encoding, skip_rows, t
         malformed.append(row.text[:200] if row.text else "")
         return "skip"
 
-    read_opts = pcsv.ReadOptions(skip_rows=skip_rows, encoding=encoding, block_size=8 << 20)
+    read_opts = pcsv.ReadOptions(skip_rows=skip_rows, encoding=encoding, block_size=CSV_BLOCK_BYTES)
     parse_opts = pcsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid, newlines_in_values=False)
     conv_opts = pcsv.ConvertOptions(
         column_types=types,

@@ -310,3 +310,36 @@ def test_ledger_balances_for_any_messy_event_export(rows):
     led = ev.ledger
     assert led.rows_read == len(raw) == led.rows_used + sum(led.rejected.values())
     assert len(ev.events) <= led.rows_used
+
+
+def test_block_by_block_reading_equals_reading_the_whole_file(tmp_path, monkeypatch):
+    """A long export read in many small blocks gives exactly what one pass over the whole
+    file gives: the repeated autumn hour resolved across block boundaries, duplicates found
+    across blocks, one ledger."""
+    import rca.readers as readers
+
+    rng = np.random.default_rng(5)
+    local = pd.date_range("2026-10-25 01:00", "2026-10-25 02:59:50", freq="10s")
+    local = local.append(pd.date_range("2026-10-25 02:00", "2026-10-25 03:30", freq="10s"))  # second pass
+    rows = []
+    for t in local:
+        for tag in ("TI101", "FI201", "PI301"):
+            rows.append([t.strftime("%d.%m.%Y %H:%M:%S"), tag, f"{rng.normal(50, 1):.3f}".replace(".", ","), "Good"])
+    rows[500][3] = "Bad"
+    rows[700][2] = "I/O Timeout"
+    rows += rows[100:110]  # duplicates far from their originals, in a later block
+    path = historian_csv(tmp_path / "h.csv", rows)
+    opts = dict(columns=LONG, timezone="Europe/Berlin", time_format="%d.%m.%Y %H:%M:%S", good_quality=["Good"])
+    whole = parse_signals(pd.read_csv(path, sep=";", dtype=str), location=str(path), **opts)
+    monkeypatch.setattr(readers, "CSV_BLOCK_BYTES", 16 << 10)
+    calls = []
+    add = readers._LongRows.add
+    monkeypatch.setattr(readers._LongRows, "add", lambda self, raw: (calls.append(len(raw)), add(self, raw))[1])
+    blocks = read_signals(path, **opts)
+    assert len(calls) >= 5 and sum(calls) == len(rows)  # really read in many blocks
+    pd.testing.assert_frame_equal(blocks.samples, whole.samples)
+    assert blocks.ledger.rejected == whole.ledger.rejected == {"bad_quality": 1, "duplicate": 10, "non_numeric_value": 1}
+    assert blocks.ledger.rows_read == len(rows)
+    # The second pass of the repeated hour is an hour later in UTC than the first.
+    ti = blocks.samples[blocks.samples["signal"] == "TI101"]["time"]
+    assert ti.is_monotonic_increasing and ti.iloc[-1] == pd.Timestamp("2026-10-25 02:30", tz="UTC")
