@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from rca.errors import MissingDependencyError, ParameterError, SourceError
@@ -805,14 +806,18 @@ class _LongRows:
                         isinstance(v, float) and np.isnan(v)
                     ):
                         self.meta[key][code] = str(v).strip()
-        self.parts.append((times, aware, reason, tags, vals))
+        small = tags.astype(np.int32) if len(self.tag_index) < 2**31 else tags
+        self.parts.append((times, aware, reason, small, vals))
         self.n += len(raw)
 
     def finish(self, *, timezone, offset, window, name, domain, details, units) -> SignalData:
         from rca.timestamps import localise
 
         if self.parts:
-            times, aware, reason, tags, vals = (np.concatenate(x) for x in zip(*self.parts))
+            # One field at a time, dropping its blocks as it goes (peak memory: one field twice).
+            fields = [list(x) for x in zip(*self.parts)]
+            self.parts = []
+            times, aware, reason, tags, vals = (np.concatenate(fields.pop(0)) for _ in range(5))
         else:
             times = np.array([], "datetime64[ns]")
             aware, reason, tags, vals = (np.array([], bool), np.array([], np.int8), np.array([], np.int64),
@@ -825,8 +830,7 @@ class _LongRows:
         # the order of each tag's rows.
         time_codes = (reason == _CODE["unparseable_time"]).astype(np.int8)
         settings = {"timezone": timezone, **self.settings}
-        localise(times, time_codes, aware, timezone=timezone, groups=np.where(tags >= 0, tags, -1),
-                 settings=settings)
+        localise(times, time_codes, aware, timezone=timezone, groups=tags, settings=settings)
         codes = reason.copy()
         codes[time_codes == 2] = _CODE["nonexistent_local_time"]
         codes[time_codes == 3] = _CODE["ambiguous_local_time"]
@@ -847,9 +851,11 @@ class _LongRows:
         # One stable sort by (tag, time) of the candidate rows serves both the duplicate check
         # and the output order. Within a run of equal (tag, time) the last row in file order is kept.
         rows = np.flatnonzero(codes == 0)
+        order, k_s, t_s = _stable_order(tags[rows], times[rows].view(np.int64))
+        rows = rows[order]
+        del order
         if rows.size:
-            rows = rows[_stable_order(tags[rows], times[rows].view(np.int64))]
-            same_next = (tags[rows[1:]] == tags[rows[:-1]]) & (times[rows[1:]] == times[rows[:-1]])
+            same_next = (k_s[1:] == k_s[:-1]) & (t_s[1:] == t_s[:-1])
             dropped = np.flatnonzero(same_next)
             if dropped.size:
                 keep_idx = np.flatnonzero(~np.r_[same_next, False])
@@ -861,16 +867,20 @@ class _LongRows:
         if window is not None:
             outside = (codes == 0) & ~_window_mask(times, window)
             codes[outside] = _CODE["outside_window"]
-        rows = rows[codes[rows] == 0]
+        used = codes[rows] == 0
+        if not used.all():
+            rows, k_s, t_s = rows[used], k_s[used], t_s[used]
+        del used
         time_range = _time_range(times)
+        counts = np.bincount(k_s, minlength=len(tag_names)) if len(tag_names) else np.array([], int)
         samples = pd.DataFrame(
             {
-                "time": pd.DatetimeIndex(times[rows]).tz_localize("UTC"),
-                "signal": _signal_column(tags[rows], tag_names),
+                "time": pd.DatetimeIndex(t_s.view("datetime64[ns]")).tz_localize("UTC"),
+                "signal": _signal_column(k_s, tag_names, counts),
                 "value": vals[rows],
             }
         )
-        counts = np.bincount(tags[rows], minlength=len(tag_names)) if len(tag_names) else np.array([], int)
+        del t_s, k_s
         keep = np.flatnonzero(counts > 0)
         names = [str(tag_names[i]) for i in keep]
         info = pd.DataFrame(
@@ -899,26 +909,38 @@ class _LongRows:
         return SignalData(samples=samples, info=info, ledger=ledger)
 
 
-def _stable_order(keys: np.ndarray, times: np.ndarray) -> np.ndarray:
+def _stable_order(keys: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Stable order by (key, time) [int64 ns], keeping file order within ties.
 
-    Key and time are packed into one int64 when the span allows it (one sort, little memory);
-    otherwise a lexicographic sort.
+    Returns (order, keys[order], times[order]). Exports are usually in time order per tag: a
+    stable sort by key alone (a linear-time radix sort on small integers) is then the answer.
+    Otherwise key and time are packed into one int64 when the span allows it (one sort, little
+    memory), or sorted lexicographically.
     """
     if keys.size == 0:
-        return np.arange(0)
+        return np.arange(0), keys, times
     n_keys = int(keys.max()) + 1
+    if n_keys <= np.iinfo(np.int16).max:
+        order = np.argsort(keys.astype(np.int16), kind="stable")
+        k_s, t_s = keys[order], times[order]
+        if not ((t_s[1:] < t_s[:-1]) & (k_s[1:] == k_s[:-1])).any():
+            return order, k_s, t_s
+        del order, k_s, t_s
     t0 = times.min()
     span = int(times.max() - t0) + 1
     if n_keys * span < 2**62:
         packed = keys.astype(np.int64) * span + (times - t0)
-        return np.argsort(packed, kind="stable")
-    return np.lexsort((times, keys))
+        order = np.argsort(packed, kind="stable")
+    else:
+        order = np.lexsort((times, keys))
+    return order, keys[order], times[order]
 
 
-def _signal_column(codes: np.ndarray, names: np.ndarray) -> pd.Categorical:
+def _signal_column(codes: np.ndarray, names: np.ndarray, counts: np.ndarray | None = None) -> pd.Categorical:
     """Signal names as a categorical (memory-light; categories = the signals present)."""
-    present = np.unique(codes)
+    if counts is None:
+        counts = np.bincount(codes, minlength=len(names)) if codes.size else np.zeros(len(names), int)
+    present = np.flatnonzero(counts > 0)
     remap = np.full(len(names), -1, dtype=np.int64)
     remap[present] = np.arange(present.size)
     cats = pd.Index([str(n) for n in names[present]], dtype="str")
@@ -1146,8 +1168,16 @@ def parse_events(
         if key not in columns:
             return np.full(n, default, dtype=object)
         col = _column(raw, columns[key], key, location, delim)
-        out = col.astype("string").str.strip().fillna("").to_numpy(dtype=object, copy=True)
-        return out
+        if isinstance(col.dtype, pd.CategoricalDtype):  # labels: strip each distinct label once
+            labels = np.append(pd.Index(col.cat.categories.astype(str)).str.strip().to_numpy(dtype=object), "")
+            return labels[col.cat.codes.to_numpy()]  # code -1 (missing) takes the trailing ""
+        if pd.api.types.is_string_dtype(col.dtype):
+            try:  # text columns: trim in Arrow (several times faster than .str.strip on objects)
+                arr = _arrow_strings(col)
+                return np.asarray(pc.fill_null(arr, "").to_numpy(zero_copy_only=False), dtype=object)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                pass
+        return col.astype("string").str.strip().fillna("").to_numpy(dtype=object, copy=True)
 
     source = text("source", name)
     kind = text("kind", "event")

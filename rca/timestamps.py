@@ -483,7 +483,7 @@ def wall_times(series: pd.Series, *, time_format=None, time_unit=None):
 
         fast = _fast_text_times(series, time_format, time_unit)
         if fast is not None:
-            times[:], fast_settings = fast
+            times[:], fast_settings, aware_rows[:] = fast
             settings.update(fast_settings)
         else:
             text = _arrow_strings(series)
@@ -537,8 +537,9 @@ def _examples(series, reason) -> dict:
 def _fast_text_times(series, time_format, time_unit):
     """Whole-column fast paths for clean exports: one strptime / ISO cast in Arrow.
 
-    Returns (naive datetime64[ns] array, settings) or None when the column needs the
-    general path (offsets, mixed formats, epoch text, inferred formats, unreadable values).
+    Returns (datetime64[ns] array, settings, aware) or None when the column needs the general
+    path (mixed formats, epoch text, inferred formats, unreadable values). ``aware``: every row
+    carried a UTC offset and the times are UTC; otherwise they are wall-clock times.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -575,29 +576,39 @@ def _fast_text_times(series, time_format, time_unit):
                 return None  # e.g. no zero padding: the general path handles it
             sub = pd.Series(text.filter(pa.array(redo)).to_pandas()).str.strip()
             out[redo] = pd.to_datetime(sub, format=time_format, errors="coerce").to_numpy("datetime64[ns]")
-        return out, {"time_format": time_format}
+        return out, {"time_format": time_format}, False
     if text.null_count:
         return None
     try:
         parsed = pc.cast(text, pa.timestamp("ns"))
+        aware = False
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None
-    return parsed.to_numpy(zero_copy_only=False).astype("datetime64[ns]"), {"time_format": "ISO 8601"}
+        # Every row with a UTC offset or "Z" (Arrow refuses a column that mixes the two kinds).
+        try:
+            parsed = pc.cast(text, pa.timestamp("ns", tz="UTC"))
+            aware = True
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
+    out = parsed.cast(pa.int64()).to_numpy(zero_copy_only=False).view("datetime64[ns]")
+    return out, {"time_format": "ISO 8601"}, aware
 
 
-def _spans_clock_change(local: np.ndarray, timezone: str) -> bool:
-    """Whether the zone's UTC offset changes anywhere between the first and last local time
-    (checked hourly, with a day's margin: clock changes happen on the hour or half hour)."""
-    valid = local[~np.isnat(local)]
-    if valid.size == 0:
-        return False
-    lo = pd.Timestamp(valid.min()).floor("h") - pd.Timedelta("1D")
-    hi = pd.Timestamp(valid.max()).ceil("h") + pd.Timedelta("1D")
+def _constant_offset(local: np.ndarray, timezone: str) -> int | None:
+    """The zone's UTC offset in ns when it is the same everywhere between the first and last
+    local time (checked every half hour, with a day's margin: clock changes happen on the hour
+    or half hour); None when the offset changes in that span (or it is over a year long)."""
+    ints = local.view(np.int64)
+    hi_ns = ints.max() if ints.size else np.iinfo(np.int64).min
+    if hi_ns == np.iinfo(np.int64).min:  # empty or all NaT
+        return 0
+    lo_ns = np.where(ints == np.iinfo(np.int64).min, hi_ns, ints).min()  # NaT is the smallest int64
+    lo = pd.Timestamp(int(lo_ns)).floor("h") - pd.Timedelta("1D")
+    hi = pd.Timestamp(int(hi_ns)).ceil("h") + pd.Timedelta("1D")
     if hi - lo > pd.Timedelta("400D"):
-        return True  # more than a year: there is a clock change somewhere (or checking is not worth it)
+        return None  # more than a year: there is a clock change somewhere (or checking is not worth it)
     half_hours = pd.date_range(lo, hi, freq="30min", tz="UTC").tz_convert(timezone)
-    offsets = half_hours.tz_localize(None) - half_hours.tz_convert("UTC").tz_localize(None)
-    return offsets.nunique() > 1
+    offsets = (half_hours.tz_localize(None) - half_hours.tz_convert("UTC").tz_localize(None)).unique()
+    return int(offsets[0].value) if len(offsets) == 1 else None
 
 
 def _localise(times, reason, naive, timezone, groups, settings, n):
@@ -605,16 +616,25 @@ def _localise(times, reason, naive, timezone, groups, settings, n):
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    rows = np.flatnonzero(naive)
-    local_np = times[rows]
+    all_rows = naive.all()
+    rows = None if all_rows else np.flatnonzero(naive)
+    local_np = times if all_rows else times[rows]
+    # Most exports do not span a clock change at all: then the zone's offset is one constant.
+    offset = _constant_offset(local_np, timezone)
+    if offset is not None:
+        shifted = local_np.view(np.int64) - offset
+        if all_rows:
+            times.view(np.int64)[:] = np.where(np.isnat(local_np), local_np.view(np.int64), shifted)
+        else:
+            times[rows] = np.where(np.isnat(local_np), local_np, shifted.view("datetime64[ns]"))
+        return
+    if rows is None:
+        rows = np.flatnonzero(naive)
+        local_np = times[rows]
     local = pa.array(local_np, type=pa.timestamp("ns"))
     # Arrow localises in C++. "earliest" and "latest" agree except in the repeated autumn hour
-    # and in the spring gap; only those few rows need the careful treatment below. Most
-    # exports do not span a clock change at all: then one pass is enough.
+    # and in the spring gap; only those few rows need the careful treatment below.
     early = pc.assume_timezone(local, timezone=timezone, ambiguous="earliest", nonexistent="earliest")
-    if not _spans_clock_change(local_np, timezone):
-        times[rows] = early.cast(pa.int64()).to_numpy(zero_copy_only=False).view("datetime64[ns]")
-        return
     late = pc.assume_timezone(local, timezone=timezone, ambiguous="latest", nonexistent="latest")
     special = pc.not_equal(early, late).to_numpy(zero_copy_only=False)
     times[rows] = early.cast(pa.int64()).to_numpy(zero_copy_only=False).view("datetime64[ns]")
