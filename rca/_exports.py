@@ -238,11 +238,17 @@ def historian_frame(plant, sig, aux, rng, n, style, start, offset_s, tz, protect
     # conflicting duplicates: same tag and time, a different value
     cand = np.flatnonzero(qual == "good")
     conf = np.sort(rng.choice(cand, size=min(len(cand), int(rng.integers(5, 25))), replace=False))
-    conf_vals = []
+    conf_vals, numeric = [], []
     for k in conf:
         s = plant.signals[tag[k]]
-        x = float(str(val[k]).replace(",", ".")) + (10.0 ** -s.decimals) * rng.integers(1, 4) * rng.choice([-1, 1])
+        step = (10.0 ** -s.decimals) * rng.integers(1, 4) * rng.choice([-1, 1])
+        try:
+            x = float(str(val[k]).replace(",", ".")) + step
+        except ValueError:  # a state text exported with good quality (e.g. "Scan Timeout"): no conflict
+            continue
+        numeric.append(k)
         conf_vals.append(format_values([x], s.decimals, st["decimal"])[0])
+    conf = np.asarray(numeric, dtype=conf.dtype)
     # assemble: originals, the duplicate block after its original block, conflicting right after
     pos = np.arange(len(t), dtype=float)
     pos_all = np.concatenate([pos, blk.astype(float) + 0.5 if len(blk) == 0 else np.full(len(blk), blk.max() + 0.5),

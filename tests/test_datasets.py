@@ -682,3 +682,17 @@ def test_sample_data_folders_are_small_and_complete():
 def test_sample_data_is_rebuilt_byte_for_byte(tmp_path, name):
     write_sample_data(tmp_path, names=[name])
     assert _digest(tmp_path / name) == _digest(REPO / "sample_data" / name)
+
+
+def test_state_text_with_good_quality_makes_no_conflicting_duplicate(tmp_path):
+    # Seed 1008 exports a digital state ("Scan Timeout") with good quality on a row that the
+    # generator once picked for a conflicting duplicate (float("Scan Timeout") raised).
+    from rca import open_investigation
+
+    inc = make_incident(cause="it_saturation", seed=1008)
+    write_incident(inc, tmp_path)
+    inv = open_investigation(tmp_path / "investigation.toml")
+    assert inv.ledger.balanced
+    for src in inc.manifest["source"]:
+        assert inv.ledger[src["name"]].rows_read == len(inc.exports[src["path"]]), src["name"]
+    assert inv.ledger["historian"].rejected.get("superseded", 0) > 0  # the conflicting duplicates are there
