@@ -501,6 +501,7 @@ def rank_candidates(
     lo_of = {s: next(c.lo for c in runs[s] if c.time == t_sym[s]) for s in symptoms}
     hi_of = {s: next(c.hi for c in runs[s] if c.time == t_sym[s]) for s in symptoms}
     onset_of = dict(t_sym)
+    last_of = {}
     via = {s: None for s in symptoms}
     hop_why = {}
     frontier = list(symptoms)
@@ -530,6 +531,7 @@ def rank_candidates(
                 when[x] = first.time
                 lo_of[x], hi_of[x] = first.lo, first.hi
                 onset_of[x] = first.time
+                last_of[x] = last
                 via[x] = y
                 hop_why[x] = dict(ev, lag=lag)
                 frontier.append(x)
@@ -580,12 +582,19 @@ def rank_candidates(
     chain_names = [x for x in link if x not in symptoms]
     chain_devices = {_device(x) for x in chain_names} | {str(x) for x in chain_names}
     root_domain = str(origin["domain"]) if origin is not None else ""
-    root_kind = ""
+    # The trigger may precede the first change of the origin's run or its strongest change (the
+    # first may be a slow drift that was under way before the jump the trigger set off).
+    anchors = [(t_root, "")]
     if origin is not None:
-        root_change = next((c for c in runs.get(origin["name"], []) if c.time == origin["onset"]), None)
-        root_kind = root_change.kind if root_change is not None else ""
-    ev_rows = _score_events(events, t_root, sym_time, lo, hi, event_lead, step, event_classes, root_score, tz,
-                            chain_devices=chain_devices, root_domain=root_domain, root_kind=root_kind)
+        name = origin["name"]
+        last = last_of.get(name)
+        run = [c for c in runs.get(name, []) if c.time >= origin["onset"] and (last is None or c.time <= last.time)]
+        if run:
+            strongest = max(run, key=lambda c: c.strength)
+            anchors = sorted({(run[0].time, run[0].kind), (strongest.time, strongest.kind)})
+    ev_rows = _score_events(events, anchors, sym_time, lo, hi, event_lead, step, event_classes, root_score, tz,
+                            chain_devices=chain_devices, root_domain=root_domain,
+                            root_name=None if origin is None else str(origin["name"]))
     if ev_rows:
         cands = pd.concat([cands, pd.DataFrame(ev_rows)], ignore_index=True)
 
@@ -705,15 +714,16 @@ GRADUAL_FACTOR = 0.3
 PROXIMITY_DIVISOR = 5.0
 
 
-def _score_events(events, t_root, sym_time, lo, hi, lead, step, classes, root_score, tz, chain_devices=(),
-                  root_domain="", root_kind="") -> list:
-    """Event sources as candidates: how likely each source's events in the ``lead`` before
-    the chain's first change are its trigger.
+def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_score, tz, chain_devices=(),
+                  root_domain="", root_name=None) -> list:
+    """Event sources as candidates: how likely each source's events in the ``lead`` before a
+    change of the chain's origin (``anchors``: (time, kind) of the changes of its run) are
+    its trigger.
 
-    Per event, the odds are prior(class) x proximity / P(an event of this source and kind
-    falls in such an interval by chance); a source's odds are summed over its events and
-    turned into a probability. A source with probability above one half ranks above the
-    chain's first signal."""
+    Per event, the odds are prior(class) x proximity to the next anchor / P(an event of this
+    source and kind falls in such an interval by chance, the union of the ``lead`` windows
+    before the anchors); a source's odds are summed over its events and turned into a
+    probability. A source with probability above one half ranks above the chain's first signal."""
     if events is None or len(events) == 0:
         return []
     ev = events[(events["time"] >= lo) & (events["time"] <= hi)]
@@ -724,17 +734,36 @@ def _score_events(events, t_root, sym_time, lo, hi, lead, step, classes, root_sc
     counts = key.value_counts()
     rate = key.map(counts) / span
     cell = max(step, pd.Timedelta("1s"))
-    near = ev[(ev["time"] >= t_root - lead) & (ev["time"] <= min(t_root + cell, sym_time))]
-    # A gradual change (a ramp) is less often set off by one discrete event than a jump is.
-    gradual = GRADUAL_FACTOR if root_kind == "ramp" else 1.0
+    anchors = sorted(anchors)
+    # Total length of the windows in which an event counts (overlaps counted once).
+    covered, reach = 0.0, None
+    for t, _ in anchors:
+        a, b = t - lead, t + cell
+        if reach is None or a > reach:
+            covered += (b - a).total_seconds()
+        elif b > reach:
+            covered += (b - reach).total_seconds()
+        reach = b if reach is None else max(reach, b)
+    near = ev[(ev["time"] >= anchors[0][0] - lead) & (ev["time"] <= min(anchors[-1][0] + cell, sym_time))]
     by_source: dict = {}
     for i, e in near.iterrows():
         cls = classify_event(e["kind"], e["message"], classes=classes)
-        gap = (t_root - e["time"]).total_seconds()
-        proximity = math.exp(-max(gap, 0.0) / (lead.total_seconds() / PROXIMITY_DIVISOR))
-        if gap < 0:
-            proximity *= 0.5  # inside the sampling cell of the change: order unknown
-        p_chance = 1.0 - math.exp(-float(rate.loc[i]) * lead.total_seconds())
+        best = None
+        for t, kind in anchors:
+            gap = (t - e["time"]).total_seconds()
+            if gap < -cell.total_seconds() or gap > lead.total_seconds():
+                continue
+            proximity = math.exp(-max(gap, 0.0) / (lead.total_seconds() / PROXIMITY_DIVISOR))
+            if gap < 0:
+                proximity *= 0.5  # inside the sampling cell of the change: order unknown
+            # A gradual change (a ramp) is less often set off by one discrete event than a jump is.
+            proximity *= GRADUAL_FACTOR if kind == "ramp" else 1.0
+            if best is None or proximity > best[0]:
+                best = (proximity, gap, t)
+        if best is None:
+            continue
+        proximity, gap, t_anchor = best
+        p_chance = 1.0 - math.exp(-float(rate.loc[i]) * covered)
         source = str(e["source"])
         if source in chain_devices and cls in ("action", "other"):
             relevance = DEVICE_EVENT_FACTOR
@@ -742,18 +771,20 @@ def _score_events(events, t_root, sym_time, lo, hi, lead, step, classes, root_sc
             relevance = OTHER_DOMAIN_FACTOR
         else:
             relevance = 1.0
-        odds = EVENT_PRIOR_ODDS[cls] * relevance * gradual * proximity / max(p_chance, 1e-6)
-        by_source.setdefault(source, []).append((odds, e, cls, gap))
+        odds = EVENT_PRIOR_ODDS[cls] * relevance * proximity / max(p_chance, 1e-6)
+        by_source.setdefault(source, []).append((odds, e, cls, gap, t_anchor))
     rows = []
     for source, items in by_source.items():
         total = sum(o for o, *_ in items)
         prob = total / (1.0 + total)
-        _, e, cls, gap = max(items, key=lambda it: it[0])
+        _, e, cls, gap, t_anchor = max(items, key=lambda it: it[0])
         # Only an action (a change, a configuration, an operator's move) can be ranked above
         # the chain's first change; alarms, alerts and routine events are at most context.
         score = root_score * (0.5 + prob) if cls == "action" else root_score * 0.9 * prob
         when = "in the same sampling interval as" if gap < 0 else f"{_fmt_lag(pd.Timedelta(seconds=gap))} before"
-        others = f"; {len(items) - 1} more event(s) of this source in the {_fmt_lag(lead)} before" if len(items) > 1 else ""
+        what = "the first change of the chain" if t_anchor == anchors[0][0] else (
+            f"the change of {root_name} at {_local(t_anchor, tz)}")
+        others = f"; {len(items) - 1} more event(s) of this source near the chain's first changes" if len(items) > 1 else ""
         rows.append(
             {
                 "name": source,
@@ -762,8 +793,8 @@ def _score_events(events, t_root, sym_time, lo, hi, lead, step, classes, root_sc
                 "score": float(score),
                 "onset": e["time"],
                 "evidence": (
-                    f"{e['kind']} '{str(e['message'])[:80]}' at {_local(e['time'], tz)}, {when} the first change "
-                    f"of the chain ({cls}{others}); probability of being the trigger {prob:.2f}"
+                    f"{e['kind']} '{str(e['message'])[:80]}' at {_local(e['time'], tz)}, {when} {what} "
+                    f"({cls}{others}); probability of being the trigger {prob:.2f}"
                 ),
                 "link": float(prob),
                 "lead": sym_time - e["time"],
