@@ -175,7 +175,19 @@ def _resolve(data, events, signal_info, incident_start, symptom, window, changes
         )
     if events is None:
         events = pd.DataFrame(columns=["time", "end", "source", "kind", "message", "severity", "domain", "origin"])
+    # pandas deep-copies ``attrs`` into every result of every operation; the settings that
+    # detect_changes records there (one entry per signal) made the ranking of a few hundred
+    # signals spend most of its time copying them. The ranking does not need them.
+    frame, events, changes = (_without_attrs(x) for x in (frame, events, changes))
     return frame, events, signal_info, incident_start, symptom, (lo, hi), changes, timezone
+
+
+def _without_attrs(frame):
+    if frame is None or not getattr(frame, "attrs", None):
+        return frame
+    out = frame.copy(deep=False)
+    out.attrs = {}
+    return out
 
 
 def _domain_of(name, signal_info):
@@ -244,6 +256,37 @@ class _Profiles:
         self.usable = {c for c in destepped.columns if destepped[c].notna().sum() >= 20
                        and np.nanstd(destepped[c].to_numpy(dtype=float)) > 0}
 
+    def prefetch(self, xs, y: str) -> None:
+        """Compute the lag profiles of several signals against one target in one call (the
+        target is pre-whitened once; each signal's profile is the same as computed alone)."""
+        todo = [x for x in dict.fromkeys(xs) if (x, y) not in self.cache and x in self.usable and x != y]
+        if len(todo) < 2 or y not in self.usable:
+            return
+        from rca.relate import correlation_by_lag
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                table = correlation_by_lag(self.d[todo], self.d[y], max_lag=self.max_lag)
+            except AnalysisError as exc:
+                if str(exc).startswith("target "):  # the target itself is unusable: every pair fails alike
+                    self.cache.update({(x, y): None for x in todo})
+                return  # otherwise leave it to the pairwise path
+            except Exception:
+                return
+        for x in todo:
+            self.cache[(x, y)] = None
+        if len(table):
+            # One pass over the long table (rows ordered by signal, then lag).
+            sig = table["signal"].to_numpy(dtype=object)
+            lag_ns = pd.to_timedelta(table["lag"]).to_numpy("timedelta64[ns]").astype(np.int64)
+            p_lag = table["p_value"].to_numpy(dtype=float)
+            r_lag = table["r"].to_numpy(dtype=float)
+            starts = np.r_[0, np.flatnonzero(sig[1:] != sig[:-1]) + 1]
+            ends = np.r_[starts[1:], len(sig)]
+            for a, b in zip(starts, ends):
+                self.cache[(sig[a], y)] = (lag_ns[a:b], p_lag[a:b], r_lag[a:b])
+
     def p_value(self, x: str, y: str, lag_lo: pd.Timedelta, lag_hi: pd.Timedelta) -> tuple[float, float]:
         """(p, r): the most significant correlation of x leading y over the lags consistent
         with the two changes, corrected (Sidak) for the number of lags looked at."""
@@ -259,18 +302,27 @@ class _Profiles:
                     prof = correlation_by_lag(self.d[[x]], self.d[y], max_lag=self.max_lag)
                 except Exception:  # a degenerate pair must not stop the ranking
                     prof = None
-            self.cache[key] = prof
-        prof = self.cache[key]
-        if prof is None or prof.empty:
+            self.cache[key] = _profile_arrays(prof)
+        arrays = self.cache[key]
+        if arrays is None:
             return 1.0, np.nan
-        lags = prof["lag"]
-        sel = prof[(lags >= max(lag_lo, pd.Timedelta(0))) & (lags <= lag_hi) & prof["p_value"].notna()]
-        if sel.empty:
+        lag_ns, p_lag, r_lag = arrays
+        sel = np.flatnonzero((lag_ns >= max(lag_lo, pd.Timedelta(0)).value) & (lag_ns <= lag_hi.value)
+                             & np.isfinite(p_lag))
+        if sel.size == 0:
             return 1.0, np.nan
-        best = sel.loc[sel["p_value"].idxmin()]
-        k = len(sel)
-        p = 1.0 - (1.0 - float(best["p_value"])) ** k
-        return max(p, 1e-300), float(best["r"])
+        best = sel[np.argmin(p_lag[sel])]  # the first of equal minima, as idxmin
+        k = sel.size
+        p = 1.0 - (1.0 - float(p_lag[best])) ** k
+        return max(p, 1e-300), float(r_lag[best])
+
+
+def _profile_arrays(prof):
+    """(lag [ns], p-value, r) arrays of one signal's lag profile, or None when there is none."""
+    if prof is None or prof.empty:
+        return None
+    return (pd.to_timedelta(prof["lag"]).to_numpy("timedelta64[ns]").astype(np.int64),
+            prof["p_value"].to_numpy(dtype=float), prof["r"].to_numpy(dtype=float))
 
 
 #: Scales of the scoring (see docs/ranking.md): evidence in nats per unit of hop weight,
@@ -521,6 +573,7 @@ def rank_candidates(
             if run is None or run[0].time < sym_time - horizon:
                 continue
             parents.append((x, run))
+        profiles.prefetch([x for x, _ in parents], y)
         for x, (first, last) in parents:
             lag = max(t_y - last.end, pd.Timedelta(0))
             ev = _hop_evidence(x, y, last, lag, lo_of[y], hi_of[y], rate[x], step, profiles, len(parents))
