@@ -332,6 +332,8 @@ SIZE_SCALE = 8.0
 EARLY_BONUS = 1.0
 DEVICE_NATS = 10.0
 CORR_NATS_CAP = 20.0
+#: Fewest candidate parents for which their median co-fluctuation evidence is the baseline.
+CALIBRATION_MIN_PARENTS = 5
 
 
 def _hop_evidence(x, y, last, lag, y_lo, y_hi, rate_x, step, profiles, n_parents) -> dict:
@@ -574,9 +576,23 @@ def rank_candidates(
                 continue
             parents.append((x, run))
         profiles.prefetch([x for x, _ in parents], y)
+        evs = []
         for x, (first, last) in parents:
             lag = max(t_y - last.end, pd.Timedelta(0))
-            ev = _hop_evidence(x, y, last, lag, lo_of[y], hi_of[y], rate[x], step, profiles, len(parents))
+            evs.append((x, first, last, lag,
+                        _hop_evidence(x, y, last, lag, lo_of[y], hi_of[y], rate[x], step, profiles, len(parents))))
+        # Co-fluctuation counts only beyond what is typical for this target: where a shared
+        # disturbance (utilities, ambient, a common header) makes most signals correlate with
+        # it, correlating is no sign of a path. The baseline is the median evidence among the
+        # candidate parents (with at least CALIBRATION_MIN_PARENTS of them).
+        base = 0.0
+        if len(evs) >= CALIBRATION_MIN_PARENTS:
+            base = float(np.median([e["corr"] for *_, e in evs]))
+        for *_, e in evs:
+            e["corr_raw"], e["corr_baseline"] = e["corr"], base
+            e["corr"] = max(e["corr"] - base, 0.0)
+            e["total"] = e["timing"] + e["corr"] + e["device"]
+        for x, first, last, lag, ev in evs:
             hop = 1.0 - math.exp(-ev["total"] / HOP_SCALE)
             cand = min(link[y], hop)
             if cand > link.get(x, 0.0) + 1e-12:
@@ -743,7 +759,10 @@ def _signal_evidence(x, ch, role, sym_time, hop_why, via, tz) -> str:
         target = via.get(x)
         why = [f"{_fmt_lag(h['lag'])} before a change of {target}"]
         if h["corr"] >= 3 and np.isfinite(h["r"]):
-            why.append(f"they fluctuate together (r = {h['r']:.2f}, p = {math.exp(-h['corr']):.0e})")
+            raw = h.get("corr_raw", h["corr"])
+            typical = (f"; typical of the other candidates: p = {math.exp(-h['corr_baseline']):.0e}"
+                       if h.get("corr_baseline", 0.0) > 0 else "")
+            why.append(f"they fluctuate together (r = {h['r']:.2f}, p = {math.exp(-raw):.0e}{typical})")
         if h["device"]:
             why.append("same device")
         parts.append(", ".join(why))
