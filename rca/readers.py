@@ -310,6 +310,9 @@ def _stream_long_csv(path: Path, rows: "_LongRows", details: dict, *, delimiter,
         if "Empty CSV file" in msg:
             raise SourceError(f"{path}: the file is empty (expected a header line and data rows)") from None
         raise SourceError(f"{path}: cannot read as delimited text with delimiter {delimiter!r}: {msg}") from None
+    # Hand the block buffers Arrow's allocator kept back to the system before the result is
+    # assembled (otherwise they add to the peak memory of a large load).
+    pa.default_memory_pool().release_unused()
     if rows.n == 0 and not malformed:
         raise SourceError(f"{path}: has a header ({', '.join(names[:8])}) but no data rows")
     details["malformed_rows"] = len(malformed)
@@ -851,9 +854,7 @@ class _LongRows:
         # One stable sort by (tag, time) of the candidate rows serves both the duplicate check
         # and the output order. Within a run of equal (tag, time) the last row in file order is kept.
         rows = np.flatnonzero(codes == 0)
-        order, k_s, t_s = _stable_order(tags[rows], times[rows].view(np.int64))
-        rows = rows[order]
-        del order
+        rows, k_s, t_s = _stable_rows(rows, tags, times.view(np.int64))
         if rows.size:
             same_next = (k_s[1:] == k_s[:-1]) & (t_s[1:] == t_s[:-1])
             dropped = np.flatnonzero(same_next)
@@ -872,25 +873,6 @@ class _LongRows:
             rows, k_s, t_s = rows[used], k_s[used], t_s[used]
         del used
         time_range = _time_range(times)
-        counts = np.bincount(k_s, minlength=len(tag_names)) if len(tag_names) else np.array([], int)
-        samples = pd.DataFrame(
-            {
-                "time": pd.DatetimeIndex(t_s.view("datetime64[ns]")).tz_localize("UTC"),
-                "signal": _signal_column(k_s, tag_names, counts),
-                "value": vals[rows],
-            }
-        )
-        del t_s, k_s
-        keep = np.flatnonzero(counts > 0)
-        names = [str(tag_names[i]) for i in keep]
-        info = pd.DataFrame(
-            {
-                "unit": [units.get(nm, self.meta["unit"].get(i, "")) for nm, i in zip(names, keep)],
-                "description": [self.meta["description"].get(i, "") for i in keep],
-                "samples": counts[keep].astype(int),
-            },
-            index=pd.Index(names, name="signal", dtype="str"),
-        )
         examples = {}
         for pos, text in self.unparseable_examples:
             examples.setdefault("unparseable_time", []).append(
@@ -902,6 +884,28 @@ class _LongRows:
                     f"{pd.Timestamp(times[pos] if not np.isnat(times[pos]) else 'NaT')}")
         if examples:
             details["examples"] = examples
+        # The per-row arrays of the whole file are not needed any more: free them before the
+        # result is built (this is where the peak memory of a large load used to be).
+        del times, aware, reason, tags, time_codes
+        counts = np.bincount(k_s, minlength=len(tag_names)) if len(tag_names) else np.array([], int)
+        value = vals[rows]
+        del vals, rows
+        signal = _signal_column(k_s, tag_names, counts)
+        del k_s
+        time = pd.Series(t_s.view("datetime64[ns]"), copy=False).dt.tz_localize("UTC")
+        del t_s
+        samples = pd.DataFrame({"time": time.array, "signal": signal, "value": value})
+        del time, signal, value
+        keep = np.flatnonzero(counts > 0)
+        names = [str(tag_names[i]) for i in keep]
+        info = pd.DataFrame(
+            {
+                "unit": [units.get(nm, self.meta["unit"].get(i, "")) for nm, i in zip(names, keep)],
+                "description": [self.meta["description"].get(i, "") for i in keep],
+                "samples": counts[keep].astype(int),
+            },
+            index=pd.Index(names, name="signal", dtype="str"),
+        )
         ledger = _finish_ledger(
             {"name": name, "domain": domain, "kind": "signals", "location": self.location}, codes, time_range,
             details, items=len(info),
@@ -909,31 +913,39 @@ class _LongRows:
         return SignalData(samples=samples, info=info, ledger=ledger)
 
 
-def _stable_order(keys: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Stable order by (key, time) [int64 ns], keeping file order within ties.
+def _stable_rows(rows: np.ndarray, keys: np.ndarray, times: np.ndarray):
+    """``rows`` in a stable order by (key, time) [int64 ns], keeping file order within ties.
 
-    Returns (order, keys[order], times[order]). Exports are usually in time order per tag: a
-    stable sort by key alone (a linear-time radix sort on small integers) is then the answer.
-    Otherwise key and time are packed into one int64 when the span allows it (one sort, little
-    memory), or sorted lexicographically.
+    Returns (rows in that order, their keys, their times). Exports are usually in time order
+    per tag: a stable sort by key alone (a linear-time radix sort on small integers) is then
+    the answer, which is checked. Otherwise key and time are packed into one int64 when the
+    span allows it (one sort), or sorted lexicographically. Gathers are done once each and
+    intermediates dropped early: this runs on millions of rows.
     """
-    if keys.size == 0:
-        return np.arange(0), keys, times
-    n_keys = int(keys.max()) + 1
+    if rows.size == 0:
+        return rows, keys[rows], times[rows]
+    k = keys[rows]
+    n_keys = int(k.max()) + 1
     if n_keys <= np.iinfo(np.int16).max:
-        order = np.argsort(keys.astype(np.int16), kind="stable")
-        k_s, t_s = keys[order], times[order]
+        order = np.argsort(k.astype(np.int16), kind="stable")
+        del k
+        rows = rows[order]
+        del order
+        k_s, t_s = keys[rows], times[rows]
         if not ((t_s[1:] < t_s[:-1]) & (k_s[1:] == k_s[:-1])).any():
-            return order, k_s, t_s
-        del order, k_s, t_s
-    t0 = times.min()
-    span = int(times.max() - t0) + 1
+            return rows, k_s, t_s
+        k = k_s
+        del t_s
+    t = times[rows]
+    t0 = t.min()
+    span = int(t.max() - t0) + 1
     if n_keys * span < 2**62:
-        packed = keys.astype(np.int64) * span + (times - t0)
-        order = np.argsort(packed, kind="stable")
+        order = np.argsort(k.astype(np.int64) * span + (t - t0), kind="stable")
     else:
-        order = np.lexsort((times, keys))
-    return order, keys[order], times[order]
+        order = np.lexsort((t, k))
+    del k, t
+    rows = rows[order]
+    return rows, keys[rows], times[rows]
 
 
 def _signal_column(codes: np.ndarray, names: np.ndarray, counts: np.ndarray | None = None) -> pd.Categorical:
@@ -941,7 +953,7 @@ def _signal_column(codes: np.ndarray, names: np.ndarray, counts: np.ndarray | No
     if counts is None:
         counts = np.bincount(codes, minlength=len(names)) if codes.size else np.zeros(len(names), int)
     present = np.flatnonzero(counts > 0)
-    remap = np.full(len(names), -1, dtype=np.int64)
+    remap = np.full(len(names), -1, dtype=np.int16 if present.size < 2**15 else np.int64)
     remap[present] = np.arange(present.size)
     cats = pd.Index([str(n) for n in names[present]], dtype="str")
     return pd.Categorical.from_codes(remap[codes], categories=cats)

@@ -579,16 +579,18 @@ def _fast_text_times(series, time_format, time_unit):
         return out, {"time_format": time_format}, False
     if text.null_count:
         return None
-    try:
-        parsed = pc.cast(text, pa.timestamp("ns"))
-        aware = False
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        # Every row with a UTC offset or "Z" (Arrow refuses a column that mixes the two kinds).
+    # Try first what the first row looks like (a failed cast costs more than a good one): with
+    # a UTC offset or "Z", every row must have one (Arrow refuses a column mixing both kinds).
+    first_aware = re.search(r"(Z|[+-]\d\d(:?\d\d)?)\s*$", str(text[0].as_py())) is not None
+    parsed = None
+    for aware in ((True, False) if first_aware else (False, True)):
         try:
-            parsed = pc.cast(text, pa.timestamp("ns", tz="UTC"))
-            aware = True
+            parsed = pc.cast(text, pa.timestamp("ns", tz="UTC") if aware else pa.timestamp("ns"))
+            break
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            return None
+            continue
+    if parsed is None:
+        return None
     out = parsed.cast(pa.int64()).to_numpy(zero_copy_only=False).view("datetime64[ns]")
     return out, {"time_format": "ISO 8601"}, aware
 
