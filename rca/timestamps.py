@@ -19,6 +19,7 @@ timestamp text for every tag), which keeps it fast on millions of rows.
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
 import zoneinfo
@@ -474,7 +475,14 @@ def wall_times(series: pd.Series, *, time_format=None, time_unit=None):
         ok = np.isfinite(nums)
         ns = np.zeros(n, dtype="int64")
         with np.errstate(invalid="ignore", over="ignore"):
-            ns[ok] = np.round(nums[ok] * scale).astype("int64")
+            if pd.api.types.is_integer_dtype(dtype) and not series.hasnans:
+                # Whole numbers convert exactly (a float64 would round epoch ns to about 0.25 us).
+                ints = series.to_numpy(dtype="int64")
+                limit = np.iinfo(np.int64).max // int(scale)
+                ok = np.abs(ints) <= limit
+                ns[ok] = ints[ok] * int(scale)
+            else:
+                ns[ok] = _epoch_ns(nums[ok], scale)
         times[ok] = ns[ok].view("datetime64[ns]")
         aware_rows[:] = True
     else:
@@ -503,7 +511,7 @@ def wall_times(series: pd.Series, *, time_format=None, time_unit=None):
                 scale = {"s": 1e9, "ms": 1e6, "us": 1e3, "ns": 1.0}[time_unit]
                 u_times = np.full(len(uniques), np.datetime64("NaT"), dtype="datetime64[ns]")
                 ok = np.isfinite(nums)
-                u_times[ok] = np.round(nums[ok] * scale).astype("int64").view("datetime64[ns]")
+                u_times[ok] = _epoch_ns(nums[ok], scale).view("datetime64[ns]")
                 u_aware = np.ones(len(uniques), dtype=bool)
                 settings["time_unit"] = time_unit + (" (inferred)" if inferred_unit else "")
                 settings["time_format"] = "epoch"
@@ -515,6 +523,23 @@ def wall_times(series: pd.Series, *, time_format=None, time_unit=None):
             aware_rows[valid] = u_aware[codes[valid]]
     reason[np.isnat(times)] = _REASON_CODES[UNPARSEABLE]
     return times, aware_rows, reason, settings
+
+
+def _epoch_ns(values: np.ndarray, scale: float) -> np.ndarray:
+    """Epoch numbers (float64) to int64 ns, rounded to what a float64 of that size can hold.
+
+    A float64 carries about 16 significant digits: 1772979073.553 s is stored as
+    1772979073.5529999733, which is 0.553 s to the microsecond but 0.552999973 s to the ns.
+    Rounding to the float's resolution (1 us for epoch seconds of this century) gives back the
+    time that was written.
+    """
+    ns = values * scale
+    if ns.size == 0:
+        return ns.astype("int64")
+    top = float(np.nanmax(np.abs(ns)))
+    quantum = 10.0 ** math.ceil(math.log10(top * np.finfo(np.float64).eps)) if top > 0 else 1.0
+    quantum = int(max(quantum, 1.0))
+    return np.round(ns / quantum).astype("int64") * quantum  # the product in integers: exact
 
 
 def localise(times, codes, aware, *, timezone: str, groups=None, settings=None) -> None:

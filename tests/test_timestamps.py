@@ -169,3 +169,19 @@ def test_timezone_aware_datetime_column_passes_through():
     s = pd.Series(pd.to_datetime(["2026-03-04 11:15"]).tz_localize("Europe/Berlin"))
     p = parse_times(s, timezone="America/Chicago")
     np.testing.assert_array_equal(p.times, utc("2026-03-04 10:15Z"))
+
+
+def test_epoch_numbers_give_back_the_written_time():
+    from rca.timestamps import wall_times
+
+    # 1772979073.553 s is stored as 1772979073.5529999733 in a float64: read to the float's
+    # resolution (1 us), it is the time that was written, not 14:11:13.552999973.
+    times, aware, codes, _ = wall_times(pd.Series([1772979073.553, np.nan]))
+    assert times[0] == np.datetime64("2026-03-08T14:11:13.553", "ns")
+    assert aware[0] and codes.tolist() == [0, 1]
+    # whole numbers convert exactly, down to the nanosecond
+    times, _, _, _ = wall_times(pd.Series([1772979073553123456]), time_unit="ns")
+    assert times[0] == np.datetime64("2026-03-08T14:11:13.553123456", "ns")
+    # out of range for datetime64[ns]: unreadable and counted, not wrapped around
+    times, _, codes, _ = wall_times(pd.Series([1772979073, 10**17]), time_unit="s")
+    assert np.isnat(times[1]) and codes[1] != 0 and codes[0] == 0
