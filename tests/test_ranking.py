@@ -175,3 +175,41 @@ def test_generated_incidents_of_each_kind(tmp_path, cause, seed):
     assert row["type"] == ("event" if truth.root_cause_type == "event" and hit[0] == truth.root_cause else row["type"])
     assert row["onset"] <= pd.Timestamp(truth.symptom_onset) + pd.Timedelta("2min")
     json.dumps(r.head().astype(str).to_dict("records"))  # the evidence survives serialisation
+
+
+def test_an_action_before_the_strongest_change_of_the_origins_run_counts_as_its_trigger():
+    # The origin's run starts with a slow drift at 08:00 (a ramp) and jumps at 09:00; a
+    # configuration push at 08:58:30 set off the jump. Anchored on the run's first change only,
+    # the push came after it and was not a candidate.
+    from rca.ranking import _score_events
+
+    t_drift, t_jump = pd.Timestamp("2026-03-04 08:00", tz="UTC"), pd.Timestamp("2026-03-04 09:00", tz="UTC")
+    events = pd.DataFrame({
+        "time": pd.to_datetime(["2026-03-04 06:10:00", "2026-03-04 08:58:30", "2026-03-04 07:30:00"], utc=True),
+        "source": ["fw-01", "gw-01", "ad-01"], "kind": ["login", "config", "change"],
+        "message": ["user logged on", "policy pushed", "GPO change"], "severity": "", "domain": "IT",
+    })
+    args = dict(sym_time=pd.Timestamp("2026-03-04 09:10", tz="UTC"), lo=T0, hi=pd.Timestamp("2026-03-04 10:00", tz="UTC"),
+                lead=pd.Timedelta("15min"), step=pd.Timedelta("10s"), classes=None, root_score=1.0, tz="UTC",
+                root_domain="IT", root_name="gw-01.latency")
+    only_first = _score_events(events, [(t_drift, "ramp")], **args)
+    assert "gw-01" not in {r["name"] for r in only_first}
+    both = {r["name"]: r for r in _score_events(events, [(t_drift, "ramp"), (t_jump, "mean")], **args)}
+    assert set(both) == {"gw-01"}  # the login and the 07:30 change are near neither anchor
+    assert both["gw-01"]["link"] > 0.5 and both["gw-01"]["score"] > 1.0  # ranks above the origin
+    assert "before the change of gw-01.latency at 09:00:00" in both["gw-01"]["evidence"]
+
+
+def test_lag_profiles_computed_together_equal_those_computed_pair_by_pair(plant):
+    from rca.ranking import _Profiles
+
+    signals = plant["signals"] if isinstance(plant, dict) else plant[0]
+    a, b = _Profiles(signals, pd.Timedelta("5min")), _Profiles(signals, pd.Timedelta("5min"))
+    y, xs = signals.columns[-1], list(signals.columns[:-1])
+    a.prefetch(xs, y)
+    assert all((x, y) in a.cache for x in xs)
+    lo, hi = pd.Timedelta("0s"), pd.Timedelta("5min")
+    for x in xs:
+        pa_, ra = a.p_value(x, y, lo, hi)
+        pb, rb = b.p_value(x, y, lo, hi)
+        assert pa_ == pytest.approx(pb, rel=1e-9) and (ra == pytest.approx(rb, rel=1e-9) or (np.isnan(ra) and np.isnan(rb)))
