@@ -369,6 +369,8 @@ def _runs(changes: pd.DataFrame, onsets: pd.Series, quiet: pd.Series) -> dict:
 
 
 COMMAND_BONUS = 1.3
+#: Score factor of a stand-in symptom (no symptom named) that moved after the first stand-in.
+STAND_IN_LATER_FACTOR = 0.5
 RUN_GAP_DIVISOR = 1.5
 
 
@@ -486,6 +488,7 @@ def rank_candidates(
         ``domain``, ``score``, ``onset`` (UTC), ``evidence``, then ``link`` (strength of the
         best path to the symptom [0, 1]), ``lead`` (how long before the symptom's onset),
         ``role`` (``"origin"``, ``"chain"``, ``"trigger"``, ``"unlinked"``, ``"symptom"``,
+        ``"stand-in symptom"``,
         ``"after symptom"``). ``attrs["settings"]`` holds the choices made and
         ``attrs["propagation"]`` the links of the chain that was found (as records; use
         :func:`propagation_edges` for a DataFrame).
@@ -615,7 +618,19 @@ def rank_candidates(
     for x in frame.columns:
         seq = runs.get(x, [])
         if x in symptoms:
-            rows.append(_signal_row(x, t_sym[x], 0.0, 0.25, "symptom", seq, info, sym_time, hop_why, via, tz))
+            if chosen == "given":
+                rows.append(_signal_row(x, t_sym[x], 0.0, 0.25, "symptom", seq, info, sym_time, hop_why, via, tz))
+                continue
+            # A stand-in is one of the strongest changes: certainly involved (link 1), and with
+            # nothing named as the symptom it may be where the trouble started. The first of
+            # the stand-ins to move competes with the chain's origin; the later ones more
+            # likely followed it.
+            ch = next((c for c in seq if c.time == t_sym[x]), None)
+            size = 1.0 - math.exp(-(ch.strength if ch else 0.0) / SIZE_SCALE)
+            first = t_sym[x] <= sym_time + tol
+            score = (0.5 + 0.5 * size) * (1.0 if first else STAND_IN_LATER_FACTOR)
+            rows.append(_signal_row(x, t_sym[x], score, 1.0, "stand-in symptom", seq, info, sym_time, hop_why,
+                                    via, tz))
             continue
         if x in link:
             ch = next((c for c in seq if c.time == onset_of[x]), None)
@@ -751,6 +766,11 @@ def _signal_evidence(x, ch, role, sym_time, hop_why, via, tz) -> str:
     lead = sym_time - ch.time
     if role == "symptom":
         return f"the symptom: {parts[0]}"
+    if role == "stand-in symptom":
+        order = "the first of them to change" if lead <= pd.Timedelta(0) and lead > -pd.Timedelta("1s") else (
+            f"{_fmt_lag(-lead)} after the first of them")
+        return (f"{parts[0]}; one of the strongest changes near the incident start, standing in for the "
+                f"symptom (none was named); {order}")
     if role == "after symptom":
         return parts[0] + f", {_fmt_lag(lead)} after the symptom began (a consequence)"
     parts.append(f"{_fmt_lag(lead)} before the symptom")

@@ -213,3 +213,19 @@ def test_lag_profiles_computed_together_equal_those_computed_pair_by_pair(plant)
         pa_, ra = a.p_value(x, y, lo, hi)
         pb, rb = b.p_value(x, y, lo, hi)
         assert pa_ == pytest.approx(pb, rel=1e-9) and (ra == pytest.approx(rb, rel=1e-9) or (np.isnan(ra) and np.isnan(rb)))
+
+
+def test_stand_in_symptoms_are_ranked_not_hidden(plant):
+    # With no symptom named, the strongest changes stand in for it; they may be the cause
+    # themselves, so they are candidates (role "stand-in symptom"), not dropped from the list.
+    signals, _, info = plant
+    r = rank_candidates(signals, signal_info=info, incident_start="2026-03-04T09:10:00Z")
+    stand_ins = r[r["role"] == "stand-in symptom"]
+    assert set(stand_ins["name"]) == set(r.attrs["settings"]["symptoms"])
+    assert (stand_ins["score"] > 0).all()
+    first = stand_ins.sort_values("onset").iloc[0]
+    assert "the first of them to change" in first["evidence"]
+    # with the symptom named, it stays out of the ranking (score 0)
+    named = rank_candidates(signals, signal_info=info, incident_start="2026-03-04T09:10:00Z", symptom="L1.QI103.PV")
+    row = named[named["name"] == "L1.QI103.PV"].iloc[0]
+    assert row["role"] == "symptom" and row["score"] == 0
