@@ -392,7 +392,9 @@ def write_incident(inc, events, vals, bad, out_dir: FsPath, rng) -> dict:
             src["value_map"] = value_map
         if not with_units:
             src["units"] = units
-        written["historian"] = {"layout": "long", "rows": int(len(frame)), "mess": mess, "time_format": fmt}
+        written["historian"] = {"layout": "long", "rows": int(len(frame)), "mess": mess, "time_format": fmt,
+                                "utc_range": _utc_range(inc.t0, frame["t"], offset_s=offset,
+                                                        resolution_s=1e-3 if "%f" in fmt else 1.0)}
     else:
         step = int(pick(rng, [5, 10, 10, 15]))
         frame = historian_wide(inc, vals, bad, rng, step)
@@ -407,7 +409,9 @@ def write_incident(inc, events, vals, bad, out_dir: FsPath, rng) -> dict:
                "delimiter": _delim_name(loc["delim"]), "decimal": loc["decimal"], "units": units}
         if value_map:
             src["value_map"] = value_map
-        written["historian"] = {"layout": "wide", "rows": int(len(frame)), "step_s": step, "time_format": fmt}
+        written["historian"] = {"layout": "wide", "rows": int(len(frame)), "step_s": step, "time_format": fmt,
+                                "utc_range": _utc_range(inc.t0, frame["t"], offset_s=offset,
+                                                        resolution_s=1e-3 if "%f" in fmt else 1.0)}
     sources.append(src)
 
     # --- OT alarm & event log
@@ -431,7 +435,9 @@ def write_incident(inc, events, vals, bad, out_dir: FsPath, rng) -> dict:
                     "columns": {"time": ae_cols[0], "source": ae_cols[1], "kind": ae_cols[2], "state": ae_cols[3],
                                 "severity": ae_cols[4], "message": ae_cols[5]},
                     "active_states": [states[0]], "return_states": [states[1]], "clock_offset": "auto"})
-    written["alarm_log"] = {"rows": len(frame), "states": list(states)}
+    written["alarm_log"] = {"rows": len(frame), "states": list(states),
+                            "utc_range": _utc_range(inc.t0, [e["t"] for e in ae], offset_s=offset,
+                                                    resolution_s=1e-3 if "%f" in ae_fmt else 1.0)}
 
     # --- operator journal (tab separated text)
     jr = sorted((e for e in events if e["log"] == "journal" and a <= e["t"] < b), key=lambda e: e["t"])
@@ -446,7 +452,8 @@ def write_incident(inc, events, vals, bad, out_dir: FsPath, rng) -> dict:
                     "time_format": jfmt, "delimiter": "\t",
                     "columns": {"time": "Time", "source": "Object", "kind": "Action", "message": "Text"},
                     "clock_offset": "auto"})
-    written["operator_journal"] = {"rows": len(frame)}
+    written["operator_journal"] = {"rows": len(frame), "utc_range": _utc_range(
+        inc.t0, [e["t"] for e in jr], offset_s=offset, resolution_s=1e-3 if "%f" in jfmt else 1.0)}
 
     # --- IT metrics
     frame, interval = it_metrics(inc, rng)
@@ -481,7 +488,8 @@ def write_incident(inc, events, vals, bad, out_dir: FsPath, rng) -> dict:
            "units": units_it}
     src.update(extra)
     sources.append(src)
-    written["it_metrics"] = {"rows": int(len(frame)), "style": style, "interval_s": interval}
+    written["it_metrics"] = {"rows": int(len(frame)), "style": style, "interval_s": interval,
+                             "utc_range": _utc_range(inc.t0, frame["t"])}
 
     # --- SIEM events
     se = sorted((e for e in events if e["log"] == "siem" and a <= e["t"] < b), key=lambda e: e["t"])
@@ -501,7 +509,8 @@ def write_incident(inc, events, vals, bad, out_dir: FsPath, rng) -> dict:
     sources.append({"name": "siem", "domain": "IT", "kind": "events", "path": name,
                     "columns": {"time": scols[0], "source": scols[1], "kind": scols[2], "severity": scols[3],
                                 "message": scols[4]}})
-    written["siem"] = {"rows": len(frame)}
+    written["siem"] = {"rows": len(frame), "utc_range": _utc_range(inc.t0, [e["t"] for e in se],
+                                                                  resolution_s=1e-3 if tfmt == "z" else 1.0)}
 
     # --- ITSM (change records and tickets), naive times of the IT department's zone
     it_tz = pick(rng, [tz, "Europe/London", "America/New_York", "UTC", "Europe/Berlin"])
@@ -520,7 +529,8 @@ def write_incident(inc, events, vals, bad, out_dir: FsPath, rng) -> dict:
                     "time_format": ifmt, "columns": {"time": "work_start", "end": "work_end", "source": "cmdb_ci",
                                                      "kind": "type", "message": "short_description",
                                                      "severity": "priority"}})
-    written["itsm"] = {"rows": len(frame), "timezone": it_tz}
+    written["itsm"] = {"rows": len(frame), "timezone": it_tz,
+                       "utc_range": _utc_range(inc.t0, [e["t"] for e in ch], resolution_s=1.0)}
 
     # --- manifest
     sym_tag = next(t for t in inc.tags if t.key == inc.symptom)
@@ -543,6 +553,24 @@ def write_incident(inc, events, vals, bad, out_dir: FsPath, rng) -> dict:
     (out_dir / "investigation.toml").write_text(tomli_w.dumps(manifest), encoding="utf-8")
     written["files"] = sorted(p.name for p in out_dir.iterdir())
     return written
+
+
+def _utc_range(t0, seconds, *, offset_s=0.0, resolution_s=1e-3) -> list:
+    """[first, last] UTC time of the rows of one export as written (ISO 8601, ms), for the
+    answer key: the written stamp (the clock's reading, cut to the export's resolution) with
+    the clock offset taken back out - what a reader that undoes the offset and the time zone
+    should report. Time-zone offsets are whole minutes, so cutting the local reading to the
+    second is cutting the UTC instant."""
+    if len(seconds) == 0:
+        return [None, None]
+    sec = np.asarray(seconds, dtype=float)
+    out = []
+    for x in (sec.min(), sec.max()):
+        reading = (t0 + pd.to_timedelta(x + offset_s, unit="s")).tz_convert("UTC")
+        cut = reading.floor(pd.Timedelta(seconds=resolution_s))
+        written = cut - pd.to_timedelta(offset_s, unit="s")
+        out.append(written.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z")
+    return out
 
 
 def _delim_name(d):
