@@ -175,19 +175,7 @@ def _resolve(data, events, signal_info, incident_start, symptom, window, changes
         )
     if events is None:
         events = pd.DataFrame(columns=["time", "end", "source", "kind", "message", "severity", "domain", "origin"])
-    # pandas deep-copies ``attrs`` into every result of every operation; the settings that
-    # detect_changes records there (one entry per signal) made the ranking of a few hundred
-    # signals spend most of its time copying them. The ranking does not need them.
-    frame, events, changes = (_without_attrs(x) for x in (frame, events, changes))
     return frame, events, signal_info, incident_start, symptom, (lo, hi), changes, timezone
-
-
-def _without_attrs(frame):
-    if frame is None or not getattr(frame, "attrs", None):
-        return frame
-    out = frame.copy(deep=False)
-    out.attrs = {}
-    return out
 
 
 def _domain_of(name, signal_info):
@@ -274,18 +262,9 @@ class _Profiles:
                 return  # otherwise leave it to the pairwise path
             except Exception:
                 return
+        arrays = _profile_arrays(table)
         for x in todo:
-            self.cache[(x, y)] = None
-        if len(table):
-            # One pass over the long table (rows ordered by signal, then lag).
-            sig = table["signal"].to_numpy(dtype=object)
-            lag_ns = pd.to_timedelta(table["lag"]).to_numpy("timedelta64[ns]").astype(np.int64)
-            p_lag = table["p_value"].to_numpy(dtype=float)
-            r_lag = table["r"].to_numpy(dtype=float)
-            starts = np.r_[0, np.flatnonzero(sig[1:] != sig[:-1]) + 1]
-            ends = np.r_[starts[1:], len(sig)]
-            for a, b in zip(starts, ends):
-                self.cache[(sig[a], y)] = (lag_ns[a:b], p_lag[a:b], r_lag[a:b])
+            self.cache[(x, y)] = arrays.get(x)
 
     def p_value(self, x: str, y: str, lag_lo: pd.Timedelta, lag_hi: pd.Timedelta) -> tuple[float, float]:
         """(p, r): the most significant correlation of x leading y over the lags consistent
@@ -302,7 +281,7 @@ class _Profiles:
                     prof = correlation_by_lag(self.d[[x]], self.d[y], max_lag=self.max_lag)
                 except Exception:  # a degenerate pair must not stop the ranking
                     prof = None
-            self.cache[key] = _profile_arrays(prof)
+            self.cache[key] = _profile_arrays(prof).get(x)
         arrays = self.cache[key]
         if arrays is None:
             return 1.0, np.nan
@@ -317,12 +296,18 @@ class _Profiles:
         return max(p, 1e-300), float(r_lag[best])
 
 
-def _profile_arrays(prof):
-    """(lag [ns], p-value, r) arrays of one signal's lag profile, or None when there is none."""
-    if prof is None or prof.empty:
-        return None
-    return (pd.to_timedelta(prof["lag"]).to_numpy("timedelta64[ns]").astype(np.int64),
-            prof["p_value"].to_numpy(dtype=float), prof["r"].to_numpy(dtype=float))
+def _profile_arrays(table) -> dict:
+    """Per signal of a :func:`rca.correlation_by_lag` table (rows ordered by signal, then
+    lag): its (lag [ns], p-value, r) arrays, in one pass over the table."""
+    if table is None or table.empty:
+        return {}
+    sig = table["signal"].to_numpy(dtype=object)
+    lag_ns = pd.to_timedelta(table["lag"]).to_numpy("timedelta64[ns]").astype(np.int64)
+    p_lag = table["p_value"].to_numpy(dtype=float)
+    r_lag = table["r"].to_numpy(dtype=float)
+    starts = np.r_[0, np.flatnonzero(sig[1:] != sig[:-1]) + 1]
+    ends = np.r_[starts[1:], len(sig)]
+    return {sig[a]: (lag_ns[a:b], p_lag[a:b], r_lag[a:b]) for a, b in zip(starts, ends)}
 
 
 #: Scales of the scoring (see docs/ranking.md): evidence in nats per unit of hop weight,

@@ -203,7 +203,7 @@ def test_an_action_before_the_strongest_change_of_the_origins_run_counts_as_its_
 def test_lag_profiles_computed_together_equal_those_computed_pair_by_pair(plant):
     from rca.ranking import _Profiles
 
-    signals = plant["signals"] if isinstance(plant, dict) else plant[0]
+    signals, _, _ = plant
     a, b = _Profiles(signals, pd.Timedelta("5min")), _Profiles(signals, pd.Timedelta("5min"))
     y, xs = signals.columns[-1], list(signals.columns[:-1])
     a.prefetch(xs, y)
