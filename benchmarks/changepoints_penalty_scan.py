@@ -27,7 +27,8 @@ error of the number of changes), ``false`` (AR(1) phi = 0.95 and random walks, 1
 samples, the seeds of ``changepoints_false_alarms.py``), ``plants`` (SKAB and TEP, as
 ``changepoints_plants.py``), ``tcpd`` (run once, for the variants settled on the other
 parts only), ``speed`` (20 signals x 86,400 samples, one process, median of 3 alternating
-rounds).
+rounds), ``inflation`` (the long-run variance the defaults measure on the synthetic
+cases, against the truth).
 
 Run: ``nice -n 10 .venv/bin/python benchmarks/changepoints_penalty_scan.py [--parts ...]``
 """
@@ -156,6 +157,37 @@ def synthetic(variants, reps):
     print(summary.loc[list(variants)].round(3).to_string())
 
 
+def inflation(reps):
+    """What the defaults measure as long-run variance on the synthetic cases (no scan).
+
+    For AR(1) noise of unit marginal variance the long-run variance is
+    ``(1 + phi) / (1 - phi)`` and the short-term variance that the MAD of first
+    differences measures is ``1 - phi``, so the true ``inflation`` is
+    ``(1 + phi) / (1 - phi)^2``: 1 for white noise, 6 for phi = 0.5.
+    """
+    use("mbic")
+    print(f"\nInflation measured by the defaults, {reps} series per case")
+    for cname, make in cases():
+        if "random walk" in cname or "AR0.9" in cname:
+            continue
+        phi = 0.0 if "white" in cname else float(cname.split("AR")[1].split()[0])
+        rng = np.random.default_rng(zlib.crc32(cname.encode()))
+        infl, found, true, resid = [], [], [], []
+        for _ in range(reps):
+            y, truth = make(rng)
+            idx = pd.date_range("2024-01-01", periods=y.size, freq="s", tz="UTC")
+            res = cp.detect_changes(pd.Series(y, index=idx, name="x"))
+            info = res.attrs["settings"]["signals"]["x"]
+            infl.append(info["inflation"])
+            resid.append(info["long_run_basis"].startswith("residuals"))
+            found.append(len(res))
+            true.append(len(truth))
+        print(f"  {cname:36s} true {(1 + phi) / (1 - phi) ** 2:4.1f}  measured median "
+              f"{np.median(infl):6.2f}, 90th percentile {np.percentile(infl, 90):7.2f}; "
+              f"re-measured on residuals {np.mean(resid):.2f}; changes found "
+              f"{np.mean(found):.2f} of {np.mean(true):.1f}")
+
+
 # ---------------------------------------------------------------------- false alarms
 
 
@@ -241,7 +273,7 @@ def speed(variants, n_signals=20, n=86_400, rounds=3):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--parts", nargs="*",
-                    default=["synthetic", "false", "plants", "tcpd", "speed"])
+                    default=["synthetic", "inflation", "false", "plants", "tcpd", "speed"])
     ap.add_argument("--reps", type=int, default=40)
     args = ap.parse_args()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
@@ -251,6 +283,8 @@ def main():
     scans = [v for v in all_variants if not v.startswith("fixed")]
     if "synthetic" in args.parts:
         synthetic(all_variants, args.reps)
+    if "inflation" in args.parts:
+        inflation(args.reps)
     if "false" in args.parts:
         false_alarms(all_variants)
     if "plants" in args.parts:
