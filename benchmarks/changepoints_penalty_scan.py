@@ -20,6 +20,10 @@ MBIC (can only add changes); ``scan3-4.5`` and ``scan3-6`` with the MBIC as floo
 only remove changes); ``m-`` scans the level and level-and-slope tracks only (the
 variance track keeps the MBIC); ``fixedC`` is a fixed penalty C ln n, for comparison
 (synthetic data and plants only: constants are never run on TCPD here).
+``resid-both`` is not a scan: the MBIC, with the long-run variance re-measured on the
+residuals of a first segmentation allowed to *fall* also when the first block scan
+stopped at a jump (``rca._cpd_engine.RESIDUAL_BOTH_WAYS``), a test of whether the
+noise scale rather than the penalty constant costs the missed steps.
 
 Parts (``--parts``, default all): ``synthetic`` (nulls of white, AR(1) and random-walk
 noise, steps and ramps with known truth; F1 with a margin of max(5, n/200), covering,
@@ -57,12 +61,13 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 VARIANTS = {"mbic": None, "scan2-4.5": (2.0, 4.5, True), "scan2-3": (2.0, 3.0, True),
             "scan3-4.5": (3.0, 4.5, True), "scan3-6": (3.0, 6.0, True),
             "m-scan2-4.5": (2.0, 4.5, False), "fixed2.75": (2.75, 2.75, True),
-            "fixed2.5": (2.5, 2.5, True)}
+            "fixed2.5": (2.5, 2.5, True), "resid-both": None}
 #: Settled on the synthetic, false-alarm and plant parts before TCPD was run.
 TCPD_VARIANTS = ("mbic", "m-scan2-4.5", "scan3-4.5")
 
 
 def use(variant):
+    engine.RESIDUAL_BOTH_WAYS = variant == "resid-both"
     spec = VARIANTS[variant]
     engine.PENALTY_SCAN = None if spec is None else spec[:2]
     engine.SCAN_VARIANCE = True if spec is None else spec[2]
@@ -280,7 +285,7 @@ def main():
                             capture_output=True, text=True).stdout.strip()
     print(f"penalty scan benchmarks, commit {commit}")
     all_variants = list(VARIANTS)
-    scans = [v for v in all_variants if not v.startswith("fixed")]
+    scans = [v for v in all_variants if "scan" in v]
     if "synthetic" in args.parts:
         synthetic(all_variants, args.reps)
     if "inflation" in args.parts:
@@ -288,7 +293,7 @@ def main():
     if "false" in args.parts:
         false_alarms(all_variants)
     if "plants" in args.parts:
-        plants(scans + ["fixed2.75"])
+        plants(scans + ["fixed2.75", "resid-both"])
     if "tcpd" in args.parts:
         tcpd(list(TCPD_VARIANTS))
     if "speed" in args.parts:

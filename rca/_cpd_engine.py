@@ -1143,6 +1143,9 @@ def is_regular(times: np.ndarray) -> bool:
 PENALTY_SCAN = None
 #: Prototype: whether the scan also chooses the variance track's penalty.
 SCAN_VARIANCE = True
+#: Experiment, off by default: let the residual re-measurement of the long-run variance
+#: lower it also after a block scan that stopped at a jump (see _noise_from_residuals).
+RESIDUAL_BOTH_WAYS = False
 
 
 def default_penalty(n: int) -> float:
@@ -1206,6 +1209,10 @@ def _noise_from_residuals(run, residual, lr_var: float, truncated: bool, noise: 
     res = run(lr_var)
     if res["cps"].size == 0:
         return res, lr_var
+    if RESIDUAL_BOTH_WAYS and truncated:
+        # Experiment (off by default): the residual scan keeps the jump rule and may
+        # lower the scale.
+        truncated = False
     for _ in range(1 if truncated else 2):
         _, vs = block_variances(residual(res), stop_at_jump=not truncated)
         lr2 = max(float(vs.max()), noise ** 2)
