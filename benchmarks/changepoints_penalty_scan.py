@@ -285,7 +285,7 @@ def main():
                             capture_output=True, text=True).stdout.strip()
     print(f"penalty scan benchmarks, commit {commit}")
     all_variants = list(VARIANTS)
-    scans = [v for v in all_variants if "scan" in v]
+    scans = ["mbic"] + [v for v in all_variants if "scan" in v]
     if "synthetic" in args.parts:
         synthetic(all_variants, args.reps)
     if "inflation" in args.parts:
