@@ -892,61 +892,6 @@ def prune(cost, cps: np.ndarray, n: int, *, penalty: float):
     return cps[keep], work[keep]
 
 
-def prune_path(cost, cps: np.ndarray, n: int) -> np.ndarray:
-    """The penalties at which :func:`prune` would drop each change point of ``cps``.
-
-    Backward elimination down to no change at all: the weakest change (least local
-    gain against its live neighbours) goes first, its neighbours' gains are updated,
-    and so on. The penalty at which the ``j``-th removal happens is the running
-    maximum of the removal gains, so the result is non-decreasing and ``prune(cost,
-    cps, n, penalty=p)`` keeps exactly ``(path > p).sum()`` change points. This is the
-    whole solution path over penalties of the pruning step (in the spirit of CROPS,
-    Haynes, Eckley & Fearnhead 2017), for the price of one pruning.
-    """
-    cps = np.sort(cps)
-    k = cps.size
-    if k == 0:
-        return np.array([])
-    work = local_gains(cost, cps, n).astype(float)
-    left = np.arange(-1, k - 1)
-    right = np.arange(1, k + 1)
-    bounds = np.concatenate((cps, [n]))
-    out = np.empty(k)
-    for step in range(k):
-        i = int(np.argmin(work))
-        out[step] = work[i]
-        work[i] = np.inf
-        p, q = int(left[i]), int(right[i])
-        if p >= 0:
-            right[p] = q
-        if q < k:
-            left[q] = p
-        idx = [j for j in (p, q) if 0 <= j < k and np.isfinite(work[j])]
-        if idx:
-            j = np.asarray(idx)
-            s = np.where(left[j] >= 0, cps[np.maximum(left[j], 0)], 0)
-            e = bounds[right[j]]
-            work[j] = cost.gains(s, cps[j], e)
-    return np.maximum.accumulate(out)
-
-
-def stable_penalty(path: np.ndarray, lo: float, hi: float) -> tuple[float, float, float]:
-    """The penalty in the middle of the longest stable stretch of ``[lo, hi]``.
-
-    ``path`` holds the penalties at which the number of change points drops by one
-    (:func:`prune_path`, non-decreasing). Between two consecutive drops the
-    segmentation does not change; the longest such stretch on a log scale (clipped to
-    ``[lo, hi]``; on a tie, the one with fewer changes) is the most stable number of
-    changes, and its geometric middle is returned with the stretch's ends.
-    """
-    inside = np.clip(np.asarray(path, dtype=float), lo, hi)
-    edges = np.concatenate(([lo], inside, [hi]))
-    length = np.diff(np.log(edges))
-    j = int(np.flatnonzero(length >= length.max() - 1e-12)[-1])
-    a, b = float(edges[j]), float(edges[j + 1])
-    return math.sqrt(a * b), a, b
-
-
 def onset_interval(cost, cps: np.ndarray, g: np.ndarray, n: int, *, min_size: int,
                    drop: float = LOCATION_DROP_95):
     """Positions whose split gain is within ``drop`` of the chosen one (profile likelihood).
@@ -997,30 +942,14 @@ def _tree_changes(cost, n: int, *, penalty: float, min_size: int, max_changes: i
     return refine(cost, np.sort(pos[eff > penalty]), n, min_size=min_size)
 
 
-def _scan_choice(cost, cps, n, scan, result):
-    """Choose the penalty from the pruning path of ``cps`` (see :func:`stable_penalty`)."""
-    chosen, a, b = stable_penalty(prune_path(cost, cps, n), *scan)
-    result["penalty"] = chosen
-    result["stable"] = (a, b)
-    return chosen
-
-
 def segment(cost, n: int, *, penalty: float, min_size: int, max_changes: int,
-            drift: DriftCheck | None = None, scan: tuple | None = None) -> dict:
+            drift: DriftCheck | None = None) -> dict:
     """Full segmentation of one track: tree, selection, refinement, pruning, intervals.
 
-    ``cost`` is a :class:`MeanCost`; ``drift`` switches on the drift check. With
-    ``scan = (lo, hi)`` the segmentation is first made at the penalty ``lo``, and the
-    penalty is then chosen from its pruning path (:func:`stable_penalty`); ``penalty``
-    is ignored. The result holds the penalty used (``"penalty"``) and the candidates
-    at ``lo`` (``"candidates"``).
+    ``cost`` is a :class:`MeanCost`; ``drift`` switches on the drift check.
     """
     empty = np.array([], dtype=np.int64)
-    result = {"cps": empty, "gain": np.array([]), "lo": empty, "hi": empty, "drift": 0,
-              "penalty": penalty, "candidates": empty}
-    if scan is not None:
-        penalty = scan[0]
-        result["penalty"], result["stable"] = math.sqrt(scan[0] * scan[1]), scan
+    result = {"cps": empty, "gain": np.array([]), "lo": empty, "hi": empty, "drift": 0}
     if n < 2 * min_size:
         return result
     cps = _tree_changes(cost, n, penalty=penalty, min_size=min_size, max_changes=max_changes)
@@ -1032,15 +961,6 @@ def segment(cost, n: int, *, penalty: float, min_size: int, max_changes: int,
         if kept.size < cps.size:
             result["drift"] = int(cps.size - kept.size)
             cps, _ = prune(cost, kept, n, penalty=penalty)
-    result["candidates"] = cps
-    if scan is not None and cps.size:
-        penalty = _scan_choice(cost, cps, n, scan, result)
-        cps, _ = prune(cost, cps, n, penalty=penalty)
-        if drift is not None and cps.size:
-            kept = drift.drop(cps)
-            if kept.size < cps.size:
-                result["drift"] += int(cps.size - kept.size)
-                cps, _ = prune(cost, kept, n, penalty=penalty)
     if cps.size == 0:
         return result
     g = local_gains(cost, cps, n)
@@ -1063,7 +983,7 @@ def _spaced(cps: np.ndarray, n: int, min_size: int) -> np.ndarray:
 def segment_trend(x: np.ndarray, y: np.ndarray, w, *, penalty: float, lam: float,
                   min_size: int, max_changes: int, step: float | None = None,
                   levels: np.ndarray | None = None, prefix_sums: tuple | None = None,
-                  regular: bool | None = None, scan: tuple | None = None) -> dict:
+                  regular: bool | None = None) -> dict:
     """Segmentation into constant or straight-line segments (levels, ramps, slopes).
 
     Candidates come from two binary segmentations, one of constant segments
@@ -1077,10 +997,7 @@ def segment_trend(x: np.ndarray, y: np.ndarray, w, *, penalty: float, lam: float
     empty = np.array([], dtype=np.int64)
     joint = TrendCost(x, y, w, lam=lam, step=step, prefix_sums=prefix_sums, regular=regular)
     result = {"cps": empty, "gain": np.array([]), "lo": empty, "hi": empty, "bends": 0,
-              "cost": joint, "penalty": penalty}
-    if scan is not None:
-        penalty = scan[0]
-        result["penalty"], result["stable"] = math.sqrt(scan[0] * scan[1]), scan
+              "cost": joint}
     if n < 2 * min_size:
         return result
     if levels is None:
@@ -1100,14 +1017,6 @@ def segment_trend(x: np.ndarray, y: np.ndarray, w, *, penalty: float, lam: float
         if bends:
             result["bends"] = bends
             cps, _ = prune(joint, kept, n, penalty=penalty)
-    if scan is not None and cps.size:
-        penalty = _scan_choice(joint, cps, n, scan, result)
-        cps, _ = prune(joint, cps, n, penalty=penalty)
-        if cps.size:
-            kept, bends = drop_bends(joint, cps)
-            if bends:
-                result["bends"] += bends
-                cps, _ = prune(joint, kept, n, penalty=penalty)
     if cps.size == 0:
         return result
     g = local_gains(joint, cps, n)
@@ -1135,17 +1044,6 @@ def is_regular(times: np.ndarray) -> bool:
     d = np.diff(times)
     step = (times[-1] - times[0]) / (times.size - 1)
     return bool(step > 0 and np.max(np.abs(d - step)) <= 1e-6 * step)
-
-
-#: Prototype, off by default (``benchmarks/changepoints_penalty_scan.py``): ``None`` for
-#: the fixed penalty :func:`default_penalty`, or ``(lo, hi)`` in multiples of ln(n), the
-#: range of a penalty scan (:func:`stable_penalty`) that then replaces it.
-PENALTY_SCAN = None
-#: Prototype: whether the scan also chooses the variance track's penalty.
-SCAN_VARIANCE = True
-#: Experiment, off by default: let the residual re-measurement of the long-run variance
-#: lower it also after a block scan that stopped at a jump (see _noise_from_residuals).
-RESIDUAL_BOTH_WAYS = False
 
 
 def default_penalty(n: int) -> float:
@@ -1209,10 +1107,6 @@ def _noise_from_residuals(run, residual, lr_var: float, truncated: bool, noise: 
     res = run(lr_var)
     if res["cps"].size == 0:
         return res, lr_var
-    if RESIDUAL_BOTH_WAYS and truncated:
-        # Experiment (off by default): the residual scan keeps the jump rule and may
-        # lower the scale.
-        truncated = False
     for _ in range(1 if truncated else 2):
         _, vs = block_variances(residual(res), stop_at_jump=not truncated)
         lr2 = max(float(vs.max()), noise ** 2)
@@ -1263,9 +1157,6 @@ def analyse_signal(x: np.ndarray, *, model: str, penalty: float | None, min_size
         return changes, info
     beta = default_penalty(n) if penalty is None else float(penalty)
     info["penalty"] = beta
-    scan = None
-    if penalty is None and PENALTY_SCAN is not None:
-        scan = (PENALTY_SCAN[0] * math.log(max(n, 3)), PENALTY_SCAN[1] * math.log(max(n, 3)))
     if max_changes is None:
         max_changes = max(1, n // (2 * min_size))
 
@@ -1300,7 +1191,6 @@ def analyse_signal(x: np.ndarray, *, model: str, penalty: float | None, min_size
     vres, ratio_cps, ratios = None, np.array([], dtype=np.int64), np.ones(1)
     if model in ("auto", "variance"):
         vres, ratio_cps, ratios = _variance_track(y, crosses, prof, beta=beta,
-                                                  scan=scan if SCAN_VARIANCE else None,
                                                   min_size=min_size, max_changes=max_changes)
     if model == "variance":
         return _describe(y, None, vres, (ratio_cps, ratios, noise), changes, info), info
@@ -1322,7 +1212,7 @@ def analyse_signal(x: np.ndarray, *, model: str, penalty: float | None, min_size
 
     def run_level(lr_var):
         return segment(unit.scaled(1.0 / lr_var), n, penalty=beta, min_size=min_size,
-                       max_changes=max_changes, drift=drift, scan=scan)
+                       max_changes=max_changes, drift=drift)
 
     if model == "mean":
         run = run_level
@@ -1331,8 +1221,6 @@ def analyse_signal(x: np.ndarray, *, model: str, penalty: float | None, min_size
                                        prof["long_run_sd"] ** 2, prof["truncated"], noise,
                                        info)
         info["drift_dropped"] = int(res.get("drift", 0))
-        if scan is not None:
-            info["penalty"] = float(res["penalty"])
         return _describe(y, res, vres, (ratio_cps, ratios, noise), changes, info), info
 
     # model == "auto". First the levels, exactly as model="mean": this fixes the noise
@@ -1356,18 +1244,13 @@ def analyse_signal(x: np.ndarray, *, model: str, penalty: float | None, min_size
     if regular:
         step = float(t[-1] - t[0]) / (n - 1)
     res = segment_trend(t, y, w_rel / lr_var, penalty=beta, lam=lam, min_size=min_size,
-                        max_changes=max_changes, step=step,
-                        levels=level["cps"] if scan is None else level["candidates"],
-                        prefix_sums=(c1, ci) if uniform else None, regular=regular, scan=scan)
+                        max_changes=max_changes, step=step, levels=level["cps"],
+                        prefix_sums=(c1, ci) if uniform else None, regular=regular)
     info["bends_dropped"] = int(res.get("bends", 0))
-    if scan is not None:
-        info["penalty"] = float(res["penalty"])
-        info["penalty_variance"] = (float(vres["penalty"]) if vres is not None
-                                    and "penalty" in vres else float("nan"))
     return _describe(y, res, vres, (ratio_cps, ratios, noise), changes, info), info
 
 
-def _variance_track(y, crosses, prof, *, beta, min_size, max_changes, scan=None):
+def _variance_track(y, crosses, prof, *, beta, min_size, max_changes):
     """Changes of the noise level: the mean track on ``ln(|second differences| + q)``.
 
     Returns the segmentation (positions mapped back to samples of ``y`` under
@@ -1406,7 +1289,7 @@ def _variance_track(y, crosses, prof, *, beta, min_size, max_changes, scan=None)
     # make every wiggle elsewhere significant.
     v_sd = max(vprof["long_run_sd"], LOG_ABS_NORMAL_SD)
     vres = segment(MeanCost(v, 1.0 / v_sd ** 2, prefix_sums=vprof["prefix"]), v.size,
-                   penalty=beta, min_size=min_size, max_changes=max_changes, scan=scan)
+                   penalty=beta, min_size=min_size, max_changes=max_changes)
     if vres["cps"].size:
         mv = float(np.mean(v))
         b = np.concatenate(([0], vres["cps"], [v.size]))
