@@ -291,7 +291,8 @@ def _combine_signals(loaded: list[tuple], manifest: Manifest):
     samples = pd.concat([f.drop(columns="signal") for f in frames], ignore_index=True)
     samples.insert(1, "signal", signal)
     info = pd.concat(infos)
-    info = info[["domain", "source", "tag", "unit", "description", "samples"]]
+    info["device"] = info["device"].fillna("") if "device" in info.columns else ""
+    info = info[["domain", "source", "tag", "unit", "description", "device", "samples"]]
     return samples, info, renamed
 
 

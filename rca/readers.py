@@ -728,6 +728,7 @@ class _LongRows:
         self.non_numeric: dict = {}
         self.decimal_used = None
         self.meta = {"unit": {}, "description": {}}
+        self.device: dict = {}  # tag code -> device (several tag columns only)
         self.unparseable_examples: list = []
 
     def _tags(self, raw):
@@ -738,7 +739,18 @@ class _LongRows:
 
             parts = [pc.cast(_arrow_strings(_column(raw, c, "tag", self.location, self.delim)), pa.large_string())
                      for c in self.tag_cols]
-            codes, names = _encode(pc.binary_join_element_wise(*parts, pa.scalar(self.sep, pa.large_string())))
+            sep = pa.scalar(self.sep, pa.large_string())
+            codes, names = _encode(pc.binary_join_element_wise(*parts, sep))
+            # The leading tag columns name what the value belongs to (a host, a device): the
+            # device of each new name, from the first row that has it.
+            codes_u, first = np.unique(codes, return_index=True)
+            first = first[codes_u >= 0]
+            devices = pc.binary_join_element_wise(*parts[:-1], sep).take(first).to_pylist() if first.size else []
+            for code, dev in zip(codes_u[codes_u >= 0], devices):
+                t = str(names[code])
+                if t != "" and t not in self.tag_index:
+                    self.device[len(self.tag_index)] = "" if dev is None else str(dev)
+                    self.tag_index[t] = len(self.tag_index)
         # Map the chunk's names to codes shared by all chunks; an empty name is a missing tag.
         remap = np.array([self.tag_index.setdefault(str(t), len(self.tag_index)) if str(t) != "" else -1
                           for t in names], dtype=np.int64)
@@ -903,6 +915,7 @@ class _LongRows:
                 "unit": [units.get(nm, self.meta["unit"].get(i, "")) for nm, i in zip(names, keep)],
                 "description": [self.meta["description"].get(i, "") for i in keep],
                 "samples": counts[keep].astype(int),
+                "device": [self.device.get(i, "") for i in keep],
             },
             index=pd.Index(names, name="signal", dtype="str"),
         )

@@ -68,6 +68,31 @@ def test_tag_from_several_columns_and_unit_column():
     data = parse_signals(raw, columns={"time": "t", "tag": ["host", "metric"], "value": "v", "unit": "u"})
     assert sorted(data.samples["signal"]) == ["gw-01.cpu", "gw-01.mem"]
     assert data.info.loc["gw-01.cpu", "unit"] == "%"
+    # The leading tag columns name the device the value belongs to.
+    assert data.info["device"].tolist() == ["gw-01", "gw-01"]
+
+
+def test_device_of_a_long_export_survives_dots_and_separators_in_the_metric_name(tmp_path):
+    # Zabbix-style item keys have dots of their own; the host column, not the name, says
+    # which device a metric belongs to. A single tag column says nothing about devices.
+    path = tmp_path / "it.csv"
+    path.write_text(
+        "ts,instance,name,val\n"
+        "2026-03-04T10:00:00Z,opcgw03,vm.memory.utilization,61.5\n"
+        "2026-03-04T10:00:00Z,opcgw03,opcua.publish.latency,180\n"
+        "2026-03-04T10:00:00Z,sw.core.1,net.if.util[uplink/a],12\n"
+        "2026-03-04T10:00:10Z,opcgw03,vm.memory.utilization,61.7\n",
+        encoding="utf-8",
+    )
+    data = read_signals(path, layout="long", columns={"time": "ts", "tag": ["instance", "name"], "value": "val"},
+                        tag_separator="/")
+    assert data.info["device"].to_dict() == {
+        "opcgw03/vm.memory.utilization": "opcgw03", "opcgw03/opcua.publish.latency": "opcgw03",
+        "sw.core.1/net.if.util[uplink/a]": "sw.core.1",
+    }
+    assert data.ledger.rows_used == 4
+    single = read_signals(path, layout="long", columns={"time": "ts", "tag": "name", "value": "val"})
+    assert (single.info["device"] == "").all()
 
 
 def test_clock_offset_is_subtracted_and_window_counts_outside_rows():
