@@ -87,7 +87,7 @@ class _Change:
     delta_sigma: float
     kind: str
     detected: pd.Timestamp  # first sample of the new segment, as detect_changes reported it
-    end: pd.Timestamp  # end of a ramp (= time for a step)
+    end: pd.Timestamp  # until when the signal kept moving (a ramp's end; = time for a step)
     quiet: bool = False  # no noise on either side: a command, a setpoint
 
 
@@ -189,9 +189,18 @@ def _domain_of(name, signal_info):
 # ---------------------------------------------------------------------------------------
 
 
-def _device(name: str) -> str:
+def _device(name: str, devices: dict | None = None) -> str:
     """The device part of a tag or metric name: ``HB3.FIC454.SP`` -> ``HB3.FIC454``,
-    ``gw-01.cpu_pct`` -> ``gw-01``, ``Area/Unit/TT101/PV`` -> ``Area/Unit/TT101``."""
+    ``gw-01.cpu_pct`` -> ``gw-01``, ``Area/Unit/TT101/PV`` -> ``Area/Unit/TT101``.
+
+    ``devices`` (signal -> device, from ``signal_info["device"]``) wins where it names one:
+    a long export whose tag is built from a host and a metric column knows that
+    ``gw03/vm.memory.utilization`` belongs to ``gw03``, which the name alone cannot tell
+    (its metric has dots of its own)."""
+    if devices:
+        known = devices.get(name)
+        if known:
+            return str(known)
     name = str(name)
     for sep in (".", "/", ":"):
         if sep in name:
@@ -321,7 +330,7 @@ CORR_NATS_CAP = 20.0
 CALIBRATION_MIN_PARENTS = 5
 
 
-def _hop_evidence(x, y, last, lag, y_lo, y_hi, rate_x, step, profiles, n_parents) -> dict:
+def _hop_evidence(x, y, last, lag, y_lo, y_hi, rate_x, step, profiles, n_parents, devices=None) -> dict:
     """Evidence, in nats, that the change of ``x`` (ending its run with ``last``) explains the
     change of ``y`` that started ``lag`` later."""
     # Timing: how unlikely it is that x changes this shortly before y by chance, given that
@@ -334,20 +343,54 @@ def _hop_evidence(x, y, last, lag, y_lo, y_hi, rate_x, step, profiles, n_parents
     lag_hi = y_hi - last.lo + step
     p, r = profiles.p_value(x, y, lag_lo, lag_hi)
     corr = min(-math.log(p), CORR_NATS_CAP)
-    device = DEVICE_NATS if (_device(x) == _device(y) and lag <= pd.Timedelta("5min")) else 0.0
+    same = _device(x, devices) == _device(y, devices)
+    device = DEVICE_NATS if (same and lag <= pd.Timedelta("5min")) else 0.0
     return {"timing": timing, "corr": corr, "r": r, "device": device, "total": timing + corr + device}
+
+
+#: Kinds of change on the level track of detect_changes (a variance change has its own track).
+LEVEL_KINDS = ("mean", "mean+variance", "ramp", "ramp end")
+#: A stretch after a level change is sloped when the level at its end differs from the level
+#: at its start by more than this many short-term noise sd.
+SLOPED_RISE_SIGMA = 3.0
+
+
+def _under_way_until(changes: pd.DataFrame) -> pd.Series:
+    """Per change: until when the signal kept moving after it.
+
+    A ramp is under way until its ``end``. So is any level change after which the signal
+    went on rising or falling: ``detect_changes`` fits such a stretch with a line (its
+    ``after`` is the fitted value at the change, the next change's ``before`` the value at
+    the next change), and a stretch that rose by more than :data:`SLOPED_RISE_SIGMA` noise sd
+    was still moving until the next change (a filling memory with garbage-collection drops
+    is detected as a ramp, then drops on a rising slope). Otherwise the change's own time.
+    """
+    until = pd.Series(changes["time"].to_numpy(), index=changes.index)
+    if "end" in changes.columns:
+        ramp = (changes["kind"] == "ramp") & changes["end"].notna()
+        until[ramp] = changes.loc[ramp, "end"]
+    needed = {"before", "after", "sigma_after"}
+    if not needed <= set(changes.columns):
+        return until
+    level = changes[changes["kind"].isin(LEVEL_KINDS)].sort_values("time")
+    for _, g in level.groupby("signal", sort=False):
+        rows = list(g.itertuples())
+        for cur, nxt in zip(rows[:-1], rows[1:]):
+            if cur.kind == "ramp":
+                continue
+            rise = abs(float(nxt.before) - float(cur.after))
+            if np.isfinite(rise) and rise > SLOPED_RISE_SIGMA * float(cur.sigma_after):
+                until[cur.Index] = nxt.time
+    return until
 
 
 def _runs(changes: pd.DataFrame, onsets: pd.Series, quiet: pd.Series) -> dict:
     by = {}
-    ordered = changes.assign(onset_=onsets, quiet_=quiet).sort_values("onset_")
-    if "end" not in ordered.columns:
-        ordered["end"] = pd.NaT
+    ordered = changes.assign(onset_=onsets, quiet_=quiet, until_=_under_way_until(changes)).sort_values("onset_")
     for s, g in ordered.groupby("signal", sort=False):
         by[s] = [
             _Change(s, r.onset_, min(r.time_lo, r.onset_), r.time_hi, float(r.strength), float(r.delta_sigma),
-                    str(r.kind), r.time, r.end if (r.kind == "ramp" and pd.notna(r.end)) else r.onset_,
-                    bool(r.quiet_))
+                    str(r.kind), r.time, max(r.until_, r.onset_), bool(r.quiet_))
             for r in g.itertuples()
         ]
     return by
@@ -388,7 +431,7 @@ def _onset_before(seq: list[_Change], t_target: pd.Timestamp, tol: pd.Timedelta,
     if not before:
         return None
     # A ramp is under way from its start to its end: it can explain what happens meanwhile.
-    ongoing = [c for c in before if c.kind == "ramp" and c.end >= t_target - max_lag]
+    ongoing = [c for c in before if c.end > c.time and c.end >= t_target - max_lag]
     last = before[-1]
     if ongoing and t_target - last.end > max_lag:
         last = ongoing[-1]
@@ -398,7 +441,7 @@ def _onset_before(seq: list[_Change], t_target: pd.Timestamp, tol: pd.Timedelta,
     for c in reversed(before[:-1]):
         # A ramp belongs to the run for as long as it lasts (its end, not its start, is what
         # must be close to the next change).
-        gap = first.time - (c.end if c.kind == "ramp" else c.time)
+        gap = first.time - c.end
         if gap <= max_lag / RUN_GAP_DIVISOR:
             first = c
         else:
@@ -506,6 +549,9 @@ def rank_candidates(
         )
     step = pd.Timedelta(frame.index[1] - frame.index[0]) if len(frame.index) > 1 else pd.Timedelta("1s")
     tol = max(step, pd.Timedelta("1s"))
+    devices = {}
+    if info is not None and "device" in info.columns:
+        devices = {str(k): str(v) for k, v in info["device"].items() if isinstance(v, str) and v}
     # A drift is detected some time after it began: order changes by the start of their
     # onset interval (detect_changes' 95 % interval), which reaches back over gradual onsets.
     runs = _runs(changes, changes["time"], _quiet_changes(frame, changes))
@@ -568,7 +614,8 @@ def rank_candidates(
         for x, (first, last) in parents:
             lag = max(t_y - last.end, pd.Timedelta(0))
             evs.append((x, first, last, lag,
-                        _hop_evidence(x, y, last, lag, lo_of[y], hi_of[y], rate[x], step, profiles, len(parents))))
+                        _hop_evidence(x, y, last, lag, lo_of[y], hi_of[y], rate[x], step, profiles, len(parents),
+                                      devices)))
         # Co-fluctuation counts only beyond what is typical for this target: where a shared
         # disturbance (utilities, ambient, a common header) makes most signals correlate with
         # it, correlating is no sign of a path. The baseline is the median evidence among the
@@ -649,21 +696,37 @@ def rank_candidates(
     t_root = origin["onset"] if origin is not None else sym_time
     root_score = float(origin["score"]) if origin is not None else 0.5
     chain_names = [x for x in link if x not in symptoms]
-    chain_devices = {_device(x) for x in chain_names} | {str(x) for x in chain_names}
+    chain_devices = {_device(x, devices) for x in chain_names} | {str(x) for x in chain_names}
     root_domain = str(origin["domain"]) if origin is not None else ""
-    # The trigger may precede the first change of the origin's run or its strongest change (the
-    # first may be a slow drift that was under way before the jump the trigger set off).
-    anchors = [(t_root, "")]
-    if origin is not None:
-        name = origin["name"]
+    # An event may have set off any change of the chain, not only the origin's: each linked
+    # signal anchors the events just before its run (its first change, and its strongest, since
+    # the first may be a slow drift that was under way before the jump the trigger set off), and
+    # an event source is scored against the change it most plausibly triggered, in proportion to
+    # that signal's own score. A trigger of the origin ranks above it; one of a later member of
+    # the chain ranks above that member.
+    members = cands[cands["role"].isin(["origin", "chain"]) & (cands["score"] > 0)]
+    if origin is None:
+        members = members.iloc[:0]
+    best_rows: dict = {}
+    for _, m in members.iterrows():
+        name = str(m["name"])
         last = last_of.get(name)
-        run = [c for c in runs.get(name, []) if c.time >= origin["onset"] and (last is None or c.time <= last.time)]
+        run = [c for c in runs.get(name, []) if c.time >= m["onset"] and (last is None or c.time <= last.time)]
+        anchors = [(m["onset"], "")]
         if run:
             strongest = max(run, key=lambda c: c.strength)
             anchors = sorted({(run[0].time, run[0].kind), (strongest.time, strongest.kind)})
-    ev_rows = _score_events(events, anchors, sym_time, lo, hi, event_lead, step, event_classes, root_score, tz,
-                            chain_devices=chain_devices, root_domain=root_domain,
-                            root_name=None if origin is None else str(origin["name"]))
+        is_origin = name == str(origin["name"])
+        for row in _score_events(events, anchors, sym_time, lo, hi, event_lead, step, event_classes,
+                                 float(m["score"]), tz, chain_devices=chain_devices, root_domain=str(m["domain"]),
+                                 root_name=name, first_of_chain=is_origin):
+            kept = best_rows.get(row["name"])
+            if kept is None or row["score"] > kept["score"]:
+                best_rows[row["name"]] = row
+    if origin is None:
+        best_rows = {r["name"]: r for r in _score_events(events, [(t_root, "")], sym_time, lo, hi, event_lead, step,
+                                                           event_classes, root_score, tz)}
+    ev_rows = list(best_rows.values())
     if ev_rows:
         cands = pd.concat([cands, pd.DataFrame(ev_rows)], ignore_index=True)
 
@@ -787,12 +850,20 @@ DEVICE_EVENT_FACTOR = 4.0
 OTHER_DOMAIN_FACTOR = 0.2
 
 
+#: An action's score is ``(lift + probability)`` x the score of the change it precedes: a
+#: likely trigger of the chain's origin ranks above the origin (probability > 0.5); one of a
+#: later change of the chain must be likelier (> 0.75) to rank above that change, which more
+#: probably followed from the origin than started anything.
+ORIGIN_TRIGGER_LIFT = 0.5
+LATER_TRIGGER_LIFT = 0.25
+
+
 GRADUAL_FACTOR = 0.3
 PROXIMITY_DIVISOR = 5.0
 
 
 def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_score, tz, chain_devices=(),
-                  root_domain="", root_name=None) -> list:
+                  root_domain="", root_name=None, first_of_chain=True) -> list:
     """Event sources as candidates: how likely each source's events in the ``lead`` before a
     change of the chain's origin (``anchors``: (time, kind) of the changes of its run) are
     its trigger.
@@ -803,7 +874,8 @@ def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_s
     probability. A source with probability above one half ranks above the chain's first signal."""
     if events is None or len(events) == 0:
         return []
-    ev = events[(events["time"] >= lo) & (events["time"] <= hi)]
+    # (a positional index: a frame the caller concatenated may repeat index labels)
+    ev = events[(events["time"] >= lo) & (events["time"] <= hi)].reset_index(drop=True)
     if ev.empty:
         return []
     span = max((hi - lo).total_seconds(), 1.0)
@@ -857,9 +929,10 @@ def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_s
         _, e, cls, gap, t_anchor = max(items, key=lambda it: it[0])
         # Only an action (a change, a configuration, an operator's move) can be ranked above
         # the chain's first change; alarms, alerts and routine events are at most context.
-        score = root_score * (0.5 + prob) if cls == "action" else root_score * 0.9 * prob
+        lift = ORIGIN_TRIGGER_LIFT if first_of_chain else LATER_TRIGGER_LIFT
+        score = root_score * (lift + prob) if cls == "action" else root_score * 0.9 * prob
         when = "in the same sampling interval as" if gap < 0 else f"{_fmt_lag(pd.Timedelta(seconds=gap))} before"
-        what = "the first change of the chain" if t_anchor == anchors[0][0] else (
+        what = "the first change of the chain" if (first_of_chain and t_anchor == anchors[0][0]) else (
             f"the change of {root_name} at {_local(t_anchor, tz)}")
         others = f"; {len(items) - 1} more event(s) of this source near the chain's first changes" if len(items) > 1 else ""
         rows.append(

@@ -229,3 +229,59 @@ def test_stand_in_symptoms_are_ranked_not_hidden(plant):
     named = rank_candidates(signals, signal_info=info, incident_start="2026-03-04T09:10:00Z", symptom="L1.QI103.PV")
     row = named[named["name"] == "L1.QI103.PV"].iloc[0]
     assert row["role"] == "symptom" and row["score"] == 0
+
+
+def test_device_names_from_signal_info_win_over_the_name():
+    from rca.ranking import _device
+
+    devices = {"opcgw03/vm.memory.utilization": "opcgw03", "opcgw03/opcua.publish.latency": "opcgw03"}
+    # From the names alone the dots of the metric keys hide the host...
+    assert _device("opcgw03/vm.memory.utilization") != _device("opcgw03/opcua.publish.latency")
+    # ...which the loader knows from the export's host column.
+    assert _device("opcgw03/vm.memory.utilization", devices) == _device("opcgw03/opcua.publish.latency", devices)
+    assert _device("L1.FIC101.SP", devices) == "L1.FIC101"  # no entry: the name rule
+
+
+def test_a_change_followed_by_a_steady_rise_is_under_way_until_the_next_change():
+    from rca.ranking import _under_way_until
+
+    t = pd.to_datetime(["2026-03-04 08:00", "2026-03-04 08:30", "2026-03-04 09:00", "2026-03-04 09:40"], utc=True)
+    changes = pd.DataFrame({
+        "signal": ["gw.mem", "gw.mem", "gw.mem", "gw.cpu"],
+        "time": t, "kind": ["mean", "mean", "ramp end", "mean"],
+        # 08:00 drop to 60, then rising to 75 by 08:30 (a sloped stretch); 08:30 drop to 70,
+        # level until 09:00; gw.cpu's only change has no next change.
+        "before": [65.0, 75.0, 70.0, 10.0], "after": [60.0, 70.0, 70.0, 20.0],
+        "sigma_after": [0.5, 0.5, 0.5, 1.0],
+        "end": pd.NaT,
+    })
+    until = _under_way_until(changes)
+    assert until.iloc[0] == t[1]  # still moving until the next change
+    assert until.iloc[1] == t[1]  # a level stretch: a step
+    assert until.iloc[3] == t[3]
+    ramp = changes.assign(kind=["ramp", "mean", "ramp end", "mean"],
+                          end=[t[1] + pd.Timedelta("5min"), pd.NaT, pd.NaT, pd.NaT])
+    assert _under_way_until(ramp).iloc[0] == t[1] + pd.Timedelta("5min")  # a ramp: its own end
+
+
+def test_an_action_just_before_a_later_change_of_the_chain_is_ranked_as_its_trigger(plant):
+    # The temperature follows the valve 1 min later; a configuration push on the temperature
+    # loop's controller 30 s before the temperature moved came after the origin's change, so it
+    # cannot have triggered the origin, but it may have triggered the temperature's change.
+    signals, events, info = plant
+    push = pd.DataFrame({"time": [pd.Timestamp("2026-03-04 09:00:35", tz="UTC")], "end": pd.NaT,
+                         "source": ["L1.TI102"], "kind": ["config"], "message": ["controller parameters downloaded"],
+                         "severity": "", "domain": "OT", "origin": "events"})
+    more = pd.concat([events, push]).sort_values("time").reset_index(drop=True)
+    r = rank_candidates(signals, events=more, signal_info=info, incident_start="2026-03-04T09:10:00Z",
+                        symptom="L1.QI103.PV").set_index("name")
+    assert r.loc["L1.TI102", "type"] == "event" and r.loc["L1.TI102", "role"] == "trigger"
+    assert r.loc["L1.TI102", "score"] > r.loc["L1.TI102.PV", "score"]
+    assert "before the change of L1.TI102.PV" in r.loc["L1.TI102", "evidence"]
+    # The origin's own trigger still ranks above the origin.
+    assert r.loc["scada-01", "score"] > r.loc["L1.FV101.PV", "score"]
+    # An unlikely trigger of a later change stays below that change (a lower lift than the origin's).
+    late = rank_candidates(signals, events=pd.concat([events, push.assign(source="print-02", domain="IT")]),
+                           signal_info=info, incident_start="2026-03-04T09:10:00Z",
+                           symptom="L1.QI103.PV").set_index("name")
+    assert late.loc["print-02", "link"] < r.loc["L1.TI102", "link"]
