@@ -708,6 +708,7 @@ def rank_candidates(
     if origin is None:
         members = members.iloc[:0]
     best_rows: dict = {}
+    table = _EventTable.build(events, lo, hi, event_classes) if events is not None and len(events) else None
     for _, m in members.iterrows():
         name = str(m["name"])
         last = last_of.get(name)
@@ -717,7 +718,7 @@ def rank_candidates(
             strongest = max(run, key=lambda c: c.strength)
             anchors = sorted({(run[0].time, run[0].kind), (strongest.time, strongest.kind)})
         is_origin = name == str(origin["name"])
-        for row in _score_events(events, anchors, sym_time, lo, hi, event_lead, step, event_classes,
+        for row in _score_events(table, anchors, sym_time, lo, hi, event_lead, step, event_classes,
                                  float(m["score"]), tz, chain_devices=chain_devices, root_domain=str(m["domain"]),
                                  root_name=name, first_of_chain=is_origin):
             kept = best_rows.get(row["name"])
@@ -862,26 +863,56 @@ GRADUAL_FACTOR = 0.3
 PROXIMITY_DIVISOR = 5.0
 
 
+@dataclass
+class _EventTable:
+    """The events of the window as arrays, classified once (a ranking scores them against
+    every change of the chain)."""
+
+    time: pd.DatetimeIndex
+    t_ns: np.ndarray
+    source: np.ndarray
+    kind: np.ndarray
+    message: np.ndarray
+    domain: np.ndarray
+    cls: np.ndarray
+    rate: np.ndarray  # events of the same source and kind per second of the window
+
+    def __len__(self) -> int:
+        return len(self.t_ns)
+
+    @classmethod
+    def build(cls_, events, lo, hi, classes) -> "_EventTable":
+        ev = events[(events["time"] >= lo) & (events["time"] <= hi)].sort_values("time", kind="stable")
+        ev = pd.DataFrame({c: ev[c].to_numpy() for c in ev.columns})  # plain copy: no attrs, positional index
+        span = max((hi - lo).total_seconds(), 1.0)
+        source = ev["source"].astype(str).to_numpy(dtype=object)
+        kind = ev["kind"].astype(str).to_numpy(dtype=object)
+        message = ev["message"].astype(str).to_numpy(dtype=object) if "message" in ev else np.full(len(ev), "", object)
+        domain = ev["domain"].astype(str).to_numpy(dtype=object) if "domain" in ev else np.full(len(ev), "", object)
+        key = pd.Series(source + "\x00" + kind)
+        rate = key.map(key.value_counts()).to_numpy(dtype=float) / span
+        memo: dict = {}
+        klass = np.array([memo.setdefault((k, m), classify_event(k, m, classes=classes)) for k, m in zip(kind, message)],
+                         dtype=object)
+        time = pd.DatetimeIndex(ev["time"]) if len(ev) else pd.DatetimeIndex([], tz="UTC")
+        return cls_(time, time.as_unit("ns").asi8, source, kind, message, domain, klass, rate)
+
+
 def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_score, tz, chain_devices=(),
                   root_domain="", root_name=None, first_of_chain=True) -> list:
     """Event sources as candidates: how likely each source's events in the ``lead`` before a
-    change of the chain's origin (``anchors``: (time, kind) of the changes of its run) are
+    change of the chain (``anchors``: (time, kind) of the changes of one signal's run) are
     its trigger.
 
     Per event, the odds are prior(class) x proximity to the next anchor / P(an event of this
     source and kind falls in such an interval by chance, the union of the ``lead`` windows
     before the anchors); a source's odds are summed over its events and turned into a
-    probability. A source with probability above one half ranks above the chain's first signal."""
+    probability. ``events`` is a DataFrame or an :class:`_EventTable` of the window."""
     if events is None or len(events) == 0:
         return []
-    # (a positional index: a frame the caller concatenated may repeat index labels)
-    ev = events[(events["time"] >= lo) & (events["time"] <= hi)].reset_index(drop=True)
-    if ev.empty:
+    table = events if isinstance(events, _EventTable) else _EventTable.build(events, lo, hi, classes)
+    if len(table) == 0:
         return []
-    span = max((hi - lo).total_seconds(), 1.0)
-    key = ev["source"].astype(str) + "\x00" + ev["kind"].astype(str)
-    counts = key.value_counts()
-    rate = key.map(counts) / span
     cell = max(step, pd.Timedelta("1s"))
     anchors = sorted(anchors)
     # Total length of the windows in which an event counts (overlaps counted once).
@@ -893,16 +924,18 @@ def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_s
         elif b > reach:
             covered += (b - reach).total_seconds()
         reach = b if reach is None else max(reach, b)
-    near = ev[(ev["time"] >= anchors[0][0] - lead) & (ev["time"] <= min(anchors[-1][0] + cell, sym_time))]
+    first = int(np.searchsorted(table.t_ns, (anchors[0][0] - lead).value, "left"))
+    last = int(np.searchsorted(table.t_ns, min(anchors[-1][0] + cell, sym_time).value, "right"))
+    lead_s, cell_s = lead.total_seconds(), cell.total_seconds()
     by_source: dict = {}
-    for i, e in near.iterrows():
-        cls = classify_event(e["kind"], e["message"], classes=classes)
+    for i in range(first, last):
+        t_e = table.t_ns[i]
         best = None
         for t, kind in anchors:
-            gap = (t - e["time"]).total_seconds()
-            if gap < -cell.total_seconds() or gap > lead.total_seconds():
+            gap = (t.value - t_e) / 1e9
+            if gap < -cell_s or gap > lead_s:
                 continue
-            proximity = math.exp(-max(gap, 0.0) / (lead.total_seconds() / PROXIMITY_DIVISOR))
+            proximity = math.exp(-max(gap, 0.0) / (lead_s / PROXIMITY_DIVISOR))
             if gap < 0:
                 proximity *= 0.5  # inside the sampling cell of the change: order unknown
             # A gradual change (a ramp) is less often set off by one discrete event than a jump is.
@@ -912,42 +945,44 @@ def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_s
         if best is None:
             continue
         proximity, gap, t_anchor = best
-        p_chance = 1.0 - math.exp(-float(rate.loc[i]) * covered)
-        source = str(e["source"])
+        cls = table.cls[i]
+        p_chance = 1.0 - math.exp(-float(table.rate[i]) * covered)
+        source, domain = table.source[i], table.domain[i]
         if source in chain_devices and cls in ("action", "other"):
             relevance = DEVICE_EVENT_FACTOR
-        elif root_domain and str(e.get("domain", "")) and str(e.get("domain", "")) != root_domain:
+        elif root_domain and domain and domain != root_domain:
             relevance = OTHER_DOMAIN_FACTOR
         else:
             relevance = 1.0
         odds = EVENT_PRIOR_ODDS[cls] * relevance * proximity / max(p_chance, 1e-6)
-        by_source.setdefault(source, []).append((odds, e, cls, gap, t_anchor))
+        by_source.setdefault(source, []).append((odds, i, cls, gap, t_anchor))
     rows = []
     for source, items in by_source.items():
         total = sum(o for o, *_ in items)
         prob = total / (1.0 + total)
-        _, e, cls, gap, t_anchor = max(items, key=lambda it: it[0])
+        _, i, cls, gap, t_anchor = max(items, key=lambda it: it[0])
         # Only an action (a change, a configuration, an operator's move) can be ranked above
-        # the chain's first change; alarms, alerts and routine events are at most context.
+        # the change it precedes; alarms, alerts and routine events are at most context.
         lift = ORIGIN_TRIGGER_LIFT if first_of_chain else LATER_TRIGGER_LIFT
         score = root_score * (lift + prob) if cls == "action" else root_score * 0.9 * prob
         when = "in the same sampling interval as" if gap < 0 else f"{_fmt_lag(pd.Timedelta(seconds=gap))} before"
         what = "the first change of the chain" if (first_of_chain and t_anchor == anchors[0][0]) else (
             f"the change of {root_name} at {_local(t_anchor, tz)}")
         others = f"; {len(items) - 1} more event(s) of this source near the chain's first changes" if len(items) > 1 else ""
+        t_event = table.time[i]
         rows.append(
             {
                 "name": source,
                 "type": "event",
-                "domain": str(e.get("domain", "")),
+                "domain": str(table.domain[i]),
                 "score": float(score),
-                "onset": e["time"],
+                "onset": t_event,
                 "evidence": (
-                    f"{e['kind']} '{str(e['message'])[:80]}' at {_local(e['time'], tz)}, {when} {what} "
+                    f"{table.kind[i]} '{str(table.message[i])[:80]}' at {_local(t_event, tz)}, {when} {what} "
                     f"({cls}{others}); probability of being the trigger {prob:.2f}"
                 ),
                 "link": float(prob),
-                "lead": sym_time - e["time"],
+                "lead": sym_time - t_event,
                 "role": "trigger",
             }
         )

@@ -285,3 +285,12 @@ def test_an_action_just_before_a_later_change_of_the_chain_is_ranked_as_its_trig
                            signal_info=info, incident_start="2026-03-04T09:10:00Z",
                            symptom="L1.QI103.PV").set_index("name")
     assert late.loc["print-02", "link"] < r.loc["L1.TI102", "link"]
+
+
+def test_the_order_and_index_of_the_events_frame_do_not_matter(plant):
+    signals, events, info = plant
+    kw = dict(signal_info=info, incident_start="2026-03-04T09:10:00Z", symptom="L1.QI103.PV")
+    ref = rank_candidates(signals, events=events, **kw)
+    shuffled = events.sample(frac=1.0, random_state=3)
+    shuffled.index = [0] * len(shuffled)  # repeated labels, as pd.concat leaves them
+    pd.testing.assert_frame_equal(rank_candidates(signals, events=shuffled, **kw), ref)
