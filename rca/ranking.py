@@ -191,7 +191,8 @@ def _domain_of(name, signal_info):
 
 def _device(name: str, devices: dict | None = None) -> str:
     """The device part of a tag or metric name: ``HB3.FIC454.SP`` -> ``HB3.FIC454``,
-    ``gw-01.cpu_pct`` -> ``gw-01``, ``Area/Unit/TT101/PV`` -> ``Area/Unit/TT101``.
+    ``gw-01.cpu_pct`` -> ``gw-01``, ``Area/Unit/TT101/PV`` -> ``Area/Unit/TT101``, and
+    ``Area/Unit/TT-101`` -> itself (a last part with digits is a tag, not an attribute).
 
     ``devices`` (signal -> device, from ``signal_info["device"]``) wins where it names one:
     a long export whose tag is built from a host and a metric column knows that
@@ -204,7 +205,10 @@ def _device(name: str, devices: dict | None = None) -> str:
     name = str(name)
     for sep in (".", "/", ":"):
         if sep in name:
-            return name.rsplit(sep, 1)[0]
+            head, tail = name.rsplit(sep, 1)
+            # An attribute or a metric (PV, SP, OUT, cpu_pct) has no digits; a last part with
+            # digits is a tag of its own (Area/Unit/TT-101): the name is the device.
+            return name if any(ch.isdigit() for ch in tail) else head
     return name
 
 

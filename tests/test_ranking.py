@@ -240,6 +240,12 @@ def test_device_names_from_signal_info_win_over_the_name():
     # ...which the loader knows from the export's host column.
     assert _device("opcgw03/vm.memory.utilization", devices) == _device("opcgw03/opcua.publish.latency", devices)
     assert _device("L1.FIC101.SP", devices) == "L1.FIC101"  # no entry: the name rule
+    # A last part with digits is a tag, not an attribute: two tags of one unit are two devices.
+    assert _device("Pasteuriser/HTST3/TT-122") == "Pasteuriser/HTST3/TT-122"
+    assert _device("Pasteuriser/HTST3/TT-122") != _device("Pasteuriser/HTST3/TR-133")
+    assert _device("Pasteuriser/HTST3/TIC-131.SP") == "Pasteuriser/HTST3/TIC-131"
+    assert _device("Area/Unit/TT101/PV") == "Area/Unit/TT101"
+    assert _device("gw-01.cpu_pct") == _device("gw-01.latency_ms") == "gw-01"
 
 
 def test_a_change_followed_by_a_steady_rise_is_under_way_until_the_next_change():
