@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from rca.errors import AnalysisError, ParameterError
+from rca.errors import AnalysisError, ParameterError, RcaWarning
 from rca.timestamps import parse_duration, parse_instant
 
 __all__ = ["rank_candidates", "propagation_edges", "EVENT_CLASSES", "classify_event", "CANDIDATE_COLUMNS"]
@@ -561,12 +561,19 @@ def rank_candidates(
     runs = _runs(changes, changes["time"], _quiet_changes(frame, changes))
 
     # 1. The symptom and its onset.
+    unchanged = None
+    if symptom is not None and symptom not in runs:
+        # A named symptom without a detected change (a slow drift reads as noise, or the window
+        # misses it): rank against the strongest changes instead, and say so.
+        unchanged = symptom
+        warnings.warn(
+            f"the symptom {symptom!r} did not change between {lo} and {hi} (UTC); ranking against the "
+            "strongest changes in the hour before the incident start instead. Check the incident start and "
+            "lookback, or name another symptom",
+            RcaWarning, stacklevel=2,
+        )
+        symptom = None
     if symptom is not None:
-        if symptom not in runs:
-            raise AnalysisError(
-                f"the symptom {symptom!r} did not change between {lo} and {hi} (UTC); check the incident start "
-                "and lookback, or name another symptom"
-            )
         symptoms = [symptom]
         chosen = "given"
     else:
@@ -576,6 +583,8 @@ def rank_candidates(
         best = near.groupby("signal")["strength"].max().sort_values(ascending=False)
         symptoms = list(best.index[:3])
         chosen = "strongest changes within the hour before the incident start"
+        if unchanged is not None:
+            chosen += f" (the named symptom {unchanged!r} did not change in the window)"
     t_sym = {}
     for s in symptoms:
         onset = _symptom_onset(runs[s], start, tol, max_lag)

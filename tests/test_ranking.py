@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 import rca
-from rca.errors import AnalysisError, ParameterError
+from rca.errors import AnalysisError, ParameterError, RcaWarning
 from rca.ranking import CANDIDATE_COLUMNS, classify_event, propagation_edges, rank_candidates
 
 T0 = pd.Timestamp("2026-03-04 06:00", tz="UTC")
@@ -151,8 +151,12 @@ def test_bad_inputs_get_clear_messages(plant):
         rank_candidates(naive, incident_start="2026-03-04T09:10:00Z")
     quiet = signals.copy()
     quiet["L1.QI103.PV"] = 2.0
-    with pytest.raises(AnalysisError, match=r"the symptom 'L1.QI103.PV' did not change"):
-        rank_candidates(quiet, incident_start="2026-03-04T09:10:00Z", symptom="L1.QI103.PV")
+    # A named symptom that did not change: a warning, and the strongest changes stand in for it.
+    with pytest.warns(RcaWarning, match=r"the symptom 'L1.QI103.PV' did not change between .* strongest changes"):
+        r = rank_candidates(quiet, incident_start="2026-03-04T09:10:00Z", symptom="L1.QI103.PV")
+    assert "'L1.QI103.PV' did not change" in r.attrs["settings"]["symptom_choice"]
+    assert "L1.QI103.PV" not in r.attrs["settings"]["symptoms"]
+    assert "L1.FV101.PV" in list(r["name"][:3])
 
 
 @pytest.mark.parametrize(
