@@ -189,10 +189,15 @@ def _domain_of(name, signal_info):
 # ---------------------------------------------------------------------------------------
 
 
+#: An instrument tag as the last part of a hierarchical name: TT-101, FIC101, AT102A, ZT_422.
+_TAG_PART = re.compile(r"^[A-Za-z]{1,5}[-_ ]?\d+[A-Za-z]?$")
+
+
 def _device(name: str, devices: dict | None = None) -> str:
     """The device part of a tag or metric name: ``HB3.FIC454.SP`` -> ``HB3.FIC454``,
     ``gw-01.cpu_pct`` -> ``gw-01``, ``Area/Unit/TT101/PV`` -> ``Area/Unit/TT101``, and
-    ``Area/Unit/TT-101`` -> itself (a last part with digits is a tag, not an attribute).
+    ``Area/Unit/TT-101`` -> itself (a last part that is an instrument tag is not an attribute),
+    ``PetSite.latency_p90`` -> ``PetSite``.
 
     ``devices`` (signal -> device, from ``signal_info["device"]``) wins where it names one:
     a long export whose tag is built from a host and a metric column knows that
@@ -206,9 +211,10 @@ def _device(name: str, devices: dict | None = None) -> str:
     for sep in (".", "/", ":"):
         if sep in name:
             head, tail = name.rsplit(sep, 1)
-            # An attribute or a metric (PV, SP, OUT, cpu_pct) has no digits; a last part with
-            # digits is a tag of its own (Area/Unit/TT-101): the name is the device.
-            return name if any(ch.isdigit() for ch in tail) else head
+            # The last part is an attribute or a metric (PV, SP, OUT, cpu_pct, latency_p90),
+            # unless it is an instrument tag of its own (function letters and a loop number,
+            # ISA-5.1 style: Area/Unit/TT-101): then the name is the device.
+            return name if _TAG_PART.match(tail) else head
     return name
 
 

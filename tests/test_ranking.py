@@ -250,6 +250,8 @@ def test_device_names_from_signal_info_win_over_the_name():
     assert _device("Pasteuriser/HTST3/TIC-131.SP") == "Pasteuriser/HTST3/TIC-131"
     assert _device("Area/Unit/TT101/PV") == "Area/Unit/TT101"
     assert _device("gw-01.cpu_pct") == _device("gw-01.latency_ms") == "gw-01"
+    assert _device("PetSite.latency_p90") == _device("PetSite.requests_Sum") == "PetSite"  # digits in a metric
+    assert _device("WTW:AT102") == "WTW:AT102" and _device("Intake/RWP/FIC-101") == "Intake/RWP/FIC-101"
 
 
 def test_a_change_followed_by_a_steady_rise_is_under_way_until_the_next_change():
