@@ -716,7 +716,6 @@ def rank_candidates(
     root_score = float(origin["score"]) if origin is not None else 0.5
     chain_names = [x for x in link if x not in symptoms]
     chain_devices = {_device(x, devices) for x in chain_names} | {str(x) for x in chain_names}
-    root_domain = str(origin["domain"]) if origin is not None else ""
     # An event may have set off any change of the chain, not only the origin's: each linked
     # signal anchors the events just before its run (its first change, and its strongest, since
     # the first may be a slow drift that was under way before the jump the trigger set off), and
@@ -865,7 +864,8 @@ EVENT_PRIOR_ODDS = {"action": 0.5, "other": 0.1, "routine": 0.01, "consequence":
 
 
 #: An event from the same device as a signal of the chain is far more likely to matter;
-#: one from the other domain (IT before an all-OT chain) far less, unless it is the same device.
+#: one from the other domain than the changed signal (IT before an OT change) far less, unless
+#: it is a device of the chain.
 DEVICE_EVENT_FACTOR = 4.0
 OTHER_DOMAIN_FACTOR = 0.2
 
