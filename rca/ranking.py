@@ -552,6 +552,7 @@ def rank_candidates(
         data, events, signal_info, incident_start, symptom, window, changes
     )
     changes = changes[(changes["time"] >= lo) & (changes["time"] <= hi) & changes["signal"].isin(frame.columns)]
+    changes = changes.reset_index(drop=True)  # a table the caller combined may repeat index labels
     if changes.empty:
         raise AnalysisError(
             f"no signal changed between {lo} and {hi} (UTC): nothing to rank. Widen the window "

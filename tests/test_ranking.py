@@ -306,3 +306,8 @@ def test_the_order_and_index_of_the_events_frame_do_not_matter(plant):
     shuffled = events.sample(frac=1.0, random_state=3)
     shuffled.index = [0] * len(shuffled)  # repeated labels, as pd.concat leaves them
     pd.testing.assert_frame_equal(rank_candidates(signals, events=shuffled, **kw), ref)
+    # The same for a changes table passed in with repeated index labels.
+    changes = rca.detect_changes(signals)
+    given = rank_candidates(signals, events=events, changes=changes, **kw)
+    changes.index = [0] * len(changes)
+    pd.testing.assert_frame_equal(rank_candidates(signals, events=events, changes=changes, **kw), given)
