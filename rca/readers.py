@@ -742,15 +742,17 @@ class _LongRows:
             sep = pa.scalar(self.sep, pa.large_string())
             codes, names = _encode(pc.binary_join_element_wise(*parts, sep))
             # The leading tag columns name what the value belongs to (a host, a device): the
-            # device of each new name, from the first row that has it.
-            codes_u, first = np.unique(codes, return_index=True)
-            first = first[codes_u >= 0]
-            devices = pc.binary_join_element_wise(*parts[:-1], sep).take(first).to_pylist() if first.size else []
-            for code, dev in zip(codes_u[codes_u >= 0], devices):
-                t = str(names[code])
-                if t != "" and t not in self.tag_index:
+            # device of each new name, from the first row that has it (found without sorting).
+            new = [c for c, t in enumerate(names) if str(t) != "" and str(t) not in self.tag_index]
+            if new:
+                first = np.full(len(names), -1, dtype=np.int64)
+                valid = np.flatnonzero(codes >= 0)[::-1]
+                first[codes[valid]] = valid  # written last-to-first: the earliest row wins
+                rows = pa.array(first[new])
+                devices = pc.binary_join_element_wise(*[p.take(rows) for p in parts[:-1]], sep).to_pylist()
+                for code, dev in zip(new, devices):
                     self.device[len(self.tag_index)] = "" if dev is None else str(dev)
-                    self.tag_index[t] = len(self.tag_index)
+                    self.tag_index[str(names[code])] = len(self.tag_index)
         # Map the chunk's names to codes shared by all chunks; an empty name is a missing tag.
         remap = np.array([self.tag_index.setdefault(str(t), len(self.tag_index)) if str(t) != "" else -1
                           for t in names], dtype=np.int64)
