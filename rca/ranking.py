@@ -713,8 +713,6 @@ def rank_candidates(
         origin = cands.loc[cands["name"] == origin["name"]].iloc[0]
 
     # 4. Events just before the origin of the chain.
-    t_root = origin["onset"] if origin is not None else sym_time
-    root_score = float(origin["score"]) if origin is not None else 0.5
     chain_names = [x for x in link if x not in symptoms]
     chain_devices = {_device(x, devices) for x in chain_names} | {str(x) for x in chain_names}
     # An event may have set off any change of the chain, not only the origin's: each linked
@@ -723,29 +721,28 @@ def rank_candidates(
     # an event source is scored against the change it most plausibly triggered, in proportion to
     # that signal's own score. A trigger of the origin ranks above it; one of a later member of
     # the chain ranks above that member.
-    members = cands[cands["role"].isin(["origin", "chain"]) & (cands["score"] > 0)]
-    if origin is None:
-        members = members.iloc[:0]
-    best_rows: dict = {}
     table = _EventTable.build(events, lo, hi, event_classes) if events is not None and len(events) else None
-    for _, m in members.iterrows():
-        name = str(m["name"])
-        last = last_of.get(name)
-        run = [c for c in runs.get(name, []) if c.time >= m["onset"] and (last is None or c.time <= last.time)]
-        anchors = [(m["onset"], "")]
-        if run:
-            strongest = max(run, key=lambda c: c.strength)
-            anchors = sorted({(run[0].time, run[0].kind), (strongest.time, strongest.kind)})
-        is_origin = name == str(origin["name"])
-        for row in _score_events(table, anchors, sym_time, lo, hi, event_lead, step, event_classes,
-                                 float(m["score"]), tz, chain_devices=chain_devices, root_domain=str(m["domain"]),
-                                 root_name=name, first_of_chain=is_origin):
-            kept = best_rows.get(row["name"])
-            if kept is None or row["score"] > kept["score"]:
-                best_rows[row["name"]] = row
-    if origin is None:
-        best_rows = {r["name"]: r for r in _score_events(events, [(t_root, "")], sym_time, lo, hi, event_lead, step,
-                                                           event_classes, root_score, tz)}
+    best_rows: dict = {}
+    if origin is None:  # no chain: events just before the symptom's onset
+        best_rows = {r["name"]: r for r in _score_events(table, [(sym_time, "")], sym_time, lo, hi, event_lead,
+                                                           step, event_classes, 0.5, tz)}
+    else:
+        members = cands[cands["role"].isin(["origin", "chain"]) & (cands["score"] > 0)]
+        for _, m in members.iterrows():
+            name = str(m["name"])
+            last = last_of.get(name)
+            run = [c for c in runs.get(name, []) if c.time >= m["onset"] and (last is None or c.time <= last.time)]
+            anchors = [(m["onset"], "")]
+            if run:
+                strongest = max(run, key=lambda c: c.strength)
+                anchors = sorted({(run[0].time, run[0].kind), (strongest.time, strongest.kind)})
+            for row in _score_events(table, anchors, sym_time, lo, hi, event_lead, step, event_classes,
+                                     float(m["score"]), tz, chain_devices=chain_devices,
+                                     root_domain=str(m["domain"]), root_name=name,
+                                     first_of_chain=name == str(origin["name"])):
+                kept = best_rows.get(row["name"])
+                if kept is None or row["score"] > kept["score"]:
+                    best_rows[row["name"]] = row
     ev_rows = list(best_rows.values())
     if ev_rows:
         cands = pd.concat([cands, pd.DataFrame(ev_rows)], ignore_index=True)
@@ -903,7 +900,7 @@ class _EventTable:
     @classmethod
     def build(cls_, events, lo, hi, classes) -> "_EventTable":
         ev = events[(events["time"] >= lo) & (events["time"] <= hi)].sort_values("time", kind="stable")
-        ev = pd.DataFrame({c: ev[c].to_numpy() for c in ev.columns})  # plain copy: no attrs, positional index
+        ev.attrs = {}  # pandas would deep-copy them on every operation below
         span = max((hi - lo).total_seconds(), 1.0)
         source = ev["source"].astype(str).to_numpy(dtype=object)
         kind = ev["kind"].astype(str).to_numpy(dtype=object)
@@ -988,7 +985,7 @@ def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_s
         when = "in the same sampling interval as" if gap < 0 else f"{_fmt_lag(pd.Timedelta(seconds=gap))} before"
         what = "the first change of the chain" if (first_of_chain and t_anchor == anchors[0][0]) else (
             f"the change of {root_name} at {_local(t_anchor, tz)}")
-        others = f"; {len(items) - 1} more event(s) of this source near the chain's first changes" if len(items) > 1 else ""
+        others = f"; {len(items) - 1} more event(s) of this source near the same changes" if len(items) > 1 else ""
         t_event = table.time[i]
         rows.append(
             {

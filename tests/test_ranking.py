@@ -297,6 +297,8 @@ def test_an_action_just_before_a_later_change_of_the_chain_is_ranked_as_its_trig
                            signal_info=info, incident_start="2026-03-04T09:10:00Z",
                            symptom="L1.QI103.PV").set_index("name")
     assert late.loc["print-02", "link"] < r.loc["L1.TI102", "link"]
+    assert 0.5 < late.loc["print-02", "link"] < 0.75  # would outrank the origin, not a later change
+    assert late.loc["print-02", "score"] < late.loc["L1.TI102.PV", "score"]
 
 
 def test_the_order_and_index_of_the_events_frame_do_not_matter(plant):
