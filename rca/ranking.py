@@ -33,6 +33,7 @@ Everything is deterministic: the same data give the same ranking.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import warnings
@@ -218,6 +219,56 @@ def _device(name: str, devices: dict | None = None) -> str:
     return name
 
 
+#: Attributes of a tag in historian names (``TIC131.SP``, ``TIC_131_SP``, ``TT131/PV``).
+_ATTRIBUTES = r"(?:PV|SP|OUT|OP|MV|CV|SV|VAL|MEAS|CMD|POS|MODE|SW)"
+_ATTRIBUTE = re.compile(rf"^{_ATTRIBUTES}$", re.IGNORECASE)
+#: An ISA-5.1 instrument tag (function letters, a loop number of at least three digits, an
+#: optional suffix letter, optionally an attribute after an underscore): FIC-101, TT122,
+#: TIC_150_SP. The first letter is the measured variable; the number identifies the loop.
+_ISA_TAG = re.compile(rf"^(?P<var>[A-Za-z])[A-Za-z]{{0,4}}[-_ ]?(?P<num>\d{{3,}})[A-Za-z]?(?:_{_ATTRIBUTES})?$",
+                      re.IGNORECASE)
+#: A KKS measuring (C) or closed-loop control (D) circuit: system code, circuit letter, the
+#: measured variable and the circuit number, optionally an attribute: 2PAB20CT131 and
+#: 2PAB20DT131_SW are the measurement and the control of one temperature loop.
+_KKS_TAG = re.compile(rf"^(?P<sys>\d?[A-Z]{{3}}\d{{2}})[CD](?P<var>[A-Z])(?P<num>\d{{3}})[A-Z]?(?:_{_ATTRIBUTES})?$")
+
+
+@functools.lru_cache(maxsize=65536)
+def _loop(name: str) -> tuple | None:
+    """The control loop a tag belongs to by its name, or None: the unit path before the
+    instrument tag, the measured variable (the tag's first letter) and the loop number.
+
+    ISA-5.1 (``Plant/Unit/TIC-131.SP``, ``L2.HTST3.TT131.PV``, ``TIC_150_SP``; the last part
+    that is a tag counts, so unit names such as ``HTST3`` are skipped) and KKS measuring and
+    control circuits (``2PAB20CT131``, ``2PAB20DT131_SW``). A controller's setpoint, its
+    transmitter and its valve (``TIC-131``, ``TT-131``, ``TV-131``) share a loop; ``TT-131`` and
+    ``FT-131`` do not (another variable), nor ``TT-131`` in two units."""
+    parts = re.split(r"[./:]", str(name))
+    # The tag is the last part, or the one before a short attribute (PV, SP, OUT): a host
+    # name followed by a metric (``HIST01/cpu_usage``, ``gw-01.cpu_pct``) is not a loop.
+    i = len(parts) - 1
+    if i > 0 and _ATTRIBUTE.match(parts[i]):
+        i -= 1
+    m = _KKS_TAG.match(parts[i])
+    if m:
+        return ("/".join(parts[:i]) + "/" + m["sys"], m["var"], m["num"])
+    m = _ISA_TAG.match(parts[i])
+    if m:
+        return ("/".join(parts[:i]), m["var"].upper(), m["num"])
+    return None
+
+
+def _same_device(x: str, y: str, devices: dict | None = None) -> bool:
+    """Whether two signals belong to one device (:func:`_device`) or, by their tags, to one
+    control loop (:func:`_loop`)."""
+    if _device(x, devices) == _device(y, devices):
+        return True
+    if devices and (devices.get(x) or devices.get(y)):
+        return False  # the export names the device of at least one: that answer stands
+    loop = _loop(x)
+    return loop is not None and loop == _loop(y)
+
+
 def _destep(frame: pd.DataFrame, changes: pd.DataFrame) -> pd.DataFrame:
     """Each signal minus the mean of its segments between detected changes, with the
     samples around each change (its onset interval and a few samples either side) set
@@ -353,7 +404,7 @@ def _hop_evidence(x, y, last, lag, y_lo, y_hi, rate_x, step, profiles, n_parents
     lag_hi = y_hi - last.lo + step
     p, r = profiles.p_value(x, y, lag_lo, lag_hi)
     corr = min(-math.log(p), CORR_NATS_CAP)
-    same = _device(x, devices) == _device(y, devices)
+    same = _same_device(x, y, devices)
     device = DEVICE_NATS if (same and lag <= pd.Timedelta("5min")) else 0.0
     return {"timing": timing, "corr": corr, "r": r, "device": device, "total": timing + corr + device}
 
@@ -385,11 +436,21 @@ def _under_way_until(changes: pd.DataFrame) -> pd.Series:
     level = changes[changes["kind"].isin(LEVEL_KINDS)].sort_values("time")
     for _, g in level.groupby("signal", sort=False):
         rows = list(g.itertuples())
-        for cur, nxt in zip(rows[:-1], rows[1:]):
+        for j in range(len(rows) - 1):
+            cur, nxt = rows[j], rows[j + 1]
             if cur.kind == "ramp":
                 continue
-            rise = abs(float(nxt.before) - float(cur.after))
-            if np.isfinite(rise) and rise > SLOPED_RISE_SIGMA * float(cur.sigma_after):
+            rise = float(nxt.before) - float(cur.after)
+            if not (np.isfinite(rise) and abs(rise) > SLOPED_RISE_SIGMA * float(cur.sigma_after)):
+                continue
+            # Still moving in the same direction: the step itself went that way (a jump, then
+            # the signal kept climbing), or the stretch before it did (a drop interrupting a
+            # filling memory). A step followed by a slow return or an unrelated drift is over.
+            step_dir = float(cur.after) - float(cur.before)
+            prev_rise = float(cur.before) - float(rows[j - 1].after) if j > 0 else 0.0
+            if (np.isfinite(step_dir) and step_dir * rise > 0) or (
+                    np.isfinite(prev_rise) and prev_rise * rise > 0
+                    and abs(prev_rise) > SLOPED_RISE_SIGMA * float(cur.sigma_after)):
                 until[cur.Index] = nxt.time
     return until
 
@@ -715,6 +776,9 @@ def rank_candidates(
     # 4. Events just before the origin of the chain.
     chain_names = [x for x in link if x not in symptoms]
     chain_devices = {_device(x, devices) for x in chain_names} | {str(x) for x in chain_names}
+    # An event from a loop of the chain (an SP_CHANGE of TIC-131 before TT-131 moved) counts
+    # as from its device: the loops go in as tuples, which no source name equals.
+    chain_devices |= {_loop(x) for x in chain_names} - {None}
     # An event may have set off any change of the chain, not only the origin's: each linked
     # signal anchors the events just before its run (its first change, and its strongest, since
     # the first may be a slow drift that was under way before the jump the trigger set off), and
@@ -965,7 +1029,7 @@ def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_s
         cls = table.cls[i]
         p_chance = 1.0 - math.exp(-float(table.rate[i]) * covered)
         source, domain = table.source[i], table.domain[i]
-        if source in chain_devices and cls in ("action", "other"):
+        if cls in ("action", "other") and (source in chain_devices or _loop(source) in chain_devices):
             relevance = DEVICE_EVENT_FACTOR
         elif root_domain and domain and domain != root_domain:
             relevance = OTHER_DOMAIN_FACTOR

@@ -254,26 +254,57 @@ def test_device_names_from_signal_info_win_over_the_name():
     assert _device("WTW:AT102") == "WTW:AT102" and _device("Intake/RWP/FIC-101") == "Intake/RWP/FIC-101"
 
 
+def test_tags_of_one_control_loop_share_a_device():
+    from rca.ranking import _loop, _same_device
+
+    # ISA-5.1: the first letter is the measured variable, the number the loop.
+    assert _same_device("L2.HTST3.FIC103.SP", "L2.HTST3.FT103.PV")
+    assert _same_device("Pasteuriser/HTST3/TIC-131.SP", "Pasteuriser/HTST3/TT-131")
+    assert _same_device("TIC_150_SP", "TT_150") and _same_device("Area/Unit/TIC101/SP", "Area/Unit/TV101/OUT")
+    assert _same_device("Coagulation/CDS/FFIC-201.SP", "Coagulation/CDS/FT-201")  # ratio flow: F first
+    assert not _same_device("TIC_150_SP", "TT_151")  # another loop
+    assert not _same_device("L2.HTST3.TT131.PV", "L2.HTST3.FT131.PV")  # another variable
+    assert not _same_device("L1.HTST3.TT131.PV", "L2.HTST3.TT131.PV")  # another unit
+    # KKS: measuring (C) and closed-loop control (D) circuits of one variable and number.
+    assert _same_device("2PAB20DT131_SW", "2PAB20CT131")
+    assert not _same_device("2PAB20DT131_SW", "2PAB20CP131") and not _same_device("2PAB20CT131", "2PAB30CT131")
+    # Host and metric names are not loops, even with digits (gw-01, srv001, HIST01)...
+    assert _loop("gw-01.cpu_pct") is None and _loop("srv001/cpu") is None and _loop("HIST01/cpu") is None
+    assert _loop("opcgw03/vm.memory.utilization") is None and _loop("XMEAS(1)") is None
+    # ...and unit names with one digit are not tags (HTST3, GLY1).
+    assert _loop("L2.HTST3") is None and _loop("L2.HTST3.TT131.PV") == ("L2/HTST3", "T", "131")
+    # The export's device column decides where it names one.
+    devices = {"TT_150": "panel-7"}
+    assert not _same_device("TIC_150_SP", "TT_150", devices)
+
+
 def test_a_change_followed_by_a_steady_rise_is_under_way_until_the_next_change():
     from rca.ranking import _under_way_until
 
-    t = pd.to_datetime(["2026-03-04 08:00", "2026-03-04 08:30", "2026-03-04 09:00", "2026-03-04 09:40"], utc=True)
+    t = pd.to_datetime(["2026-03-04 07:30", "2026-03-04 08:00", "2026-03-04 08:30", "2026-03-04 09:00",
+                        "2026-03-04 08:00", "2026-03-04 09:00", "2026-03-04 08:00", "2026-03-04 08:40"], utc=True)
     changes = pd.DataFrame({
-        "signal": ["gw.mem", "gw.mem", "gw.mem", "gw.cpu"],
-        "time": t, "kind": ["mean", "mean", "ramp end", "mean"],
-        # 08:00 drop to 60, then rising to 75 by 08:30 (a sloped stretch); 08:30 drop to 70,
-        # level until 09:00; gw.cpu's only change has no next change.
-        "before": [65.0, 75.0, 70.0, 10.0], "after": [60.0, 70.0, 70.0, 20.0],
-        "sigma_after": [0.5, 0.5, 0.5, 1.0],
-        "end": pd.NaT,
+        "signal": ["gw.mem"] * 4 + ["TT-101"] * 2 + ["gw.cpu"] * 2,
+        "time": t, "kind": ["ramp", "mean", "mean", "ramp end", "mean", "mean", "mean", "mean"],
+        # gw.mem: filling from 07:30 (50 -> 65), 08:00 drop to 60, rising again to 75 by 08:30
+        # (a sloped stretch that goes on the way the stretch before it went), 08:30 drop to 70,
+        # level until 09:00. TT-101: 08:00 step up to 12, then a slow return to 9 by 09:00:
+        # the movement after the step goes back, it is over. gw.cpu: a jump to 20 that goes on
+        # climbing, to 30 by 08:40.
+        "before": [50.0, 65.0, 75.0, 70.0, 10.0, 9.0, 10.0, 30.0],
+        "after": [50.0, 60.0, 70.0, 70.0, 12.0, 9.0, 20.0, 30.0],
+        "sigma_after": [0.5, 0.5, 0.5, 0.5, 0.2, 0.2, 1.0, 1.0],
+        "end": [t[1], pd.NaT, pd.NaT, pd.NaT, pd.NaT, pd.NaT, pd.NaT, pd.NaT],
     })
     until = _under_way_until(changes)
-    assert until.iloc[0] == t[1]  # still moving until the next change
-    assert until.iloc[1] == t[1]  # a level stretch: a step
-    assert until.iloc[3] == t[3]
-    ramp = changes.assign(kind=["ramp", "mean", "ramp end", "mean"],
-                          end=[t[1] + pd.Timedelta("5min"), pd.NaT, pd.NaT, pd.NaT])
-    assert _under_way_until(ramp).iloc[0] == t[1] + pd.Timedelta("5min")  # a ramp: its own end
+    assert until.iloc[0] == t[1]  # a ramp: its own end
+    assert until.iloc[1] == t[2]  # a drop inside a filling: still moving until the next change
+    assert until.iloc[2] == t[2]  # a level stretch: a step
+    assert until.iloc[4] == t[4]  # a step followed by a slow return: a step
+    assert until.iloc[6] == t[7]  # a jump that goes on climbing
+    # Without the stretch before it, a drop followed by a rise is a step: nothing says that
+    # the signal was moving that way.
+    assert _under_way_until(changes.iloc[1:]).loc[1] == t[1]
 
 
 def test_an_action_just_before_a_later_change_of_the_chain_is_ranked_as_its_trigger(plant):
