@@ -278,6 +278,27 @@ def test_tags_of_one_control_loop_share_a_device():
     assert not _same_device("TIC_150_SP", "TT_150", devices)
 
 
+def test_an_operator_action_on_a_loop_of_the_chain_counts_as_from_its_device():
+    # TT_150 (a loop's transmitter) is in the chain; the operator changed TIC_150's setpoint
+    # 40 s before TT_150 moved. The source TIC_150 is no signal's device by name, but it is
+    # the same temperature loop 150.
+    from rca.ranking import _loop, _score_events
+
+    assert _loop("TIC_150") == _loop("TT_150") and _loop("TIC_150") != _loop("TT_151")
+    t_change = pd.Timestamp("2026-03-04 09:00", tz="UTC")
+    events = pd.DataFrame({
+        "time": pd.to_datetime(["2026-03-04 08:59:20"], utc=True), "source": ["TIC_150"],
+        "kind": ["SP_CHANGE"], "message": ["TIC_150 setpoint 4.0 -> 4.5 degC"], "severity": "", "domain": "OT",
+    })
+    args = dict(sym_time=pd.Timestamp("2026-03-04 09:10", tz="UTC"), lo=T0, hi=pd.Timestamp("2026-03-04 10:00", tz="UTC"),
+                lead=pd.Timedelta("15min"), step=pd.Timedelta("10s"), classes=None, root_score=1.0, tz="UTC",
+                root_domain="OT", root_name="TT_150")
+    by_name = _score_events(events, [(t_change, "mean")], chain_devices={"TT_150"}, **args)
+    by_loop = _score_events(events, [(t_change, "mean")], chain_devices={"TT_150", _loop("TT_150")}, **args)
+    assert len(by_name) == len(by_loop) == 1
+    assert by_loop[0]["link"] > by_name[0]["link"]  # the device factor applies
+
+
 def test_a_change_followed_by_a_steady_rise_is_under_way_until_the_next_change():
     from rca.ranking import _under_way_until
 
