@@ -238,14 +238,17 @@ def _loop(name: str) -> tuple | None:
     """The control loop a tag belongs to by its name, or None: the unit path before the
     instrument tag, the measured variable (the tag's first letter) and the loop number.
 
-    ISA-5.1 (``Plant/Unit/TIC-131.SP``, ``L2.HTST3.TT131.PV``, ``TIC_150_SP``; the last part
-    that is a tag counts, so unit names such as ``HTST3`` are skipped) and KKS measuring and
-    control circuits (``2PAB20CT131``, ``2PAB20DT131_SW``). A controller's setpoint, its
-    transmitter and its valve (``TIC-131``, ``TT-131``, ``TV-131``) share a loop; ``TT-131`` and
-    ``FT-131`` do not (another variable), nor ``TT-131`` in two units."""
+    ISA-5.1 (``Plant/Unit/TIC-131.SP``, ``L2.HTST3.TT131.PV``, ``TIC_150_SP``) and KKS
+    measuring and control circuits (``2PAB20CT131``, ``2PAB20DT131_SW``). The tag is the last
+    part of the name, or the part before an attribute (``PV``, ``SP``, ``OUT``, ...), and its
+    number has three digits or more, so unit names (``HTST3``) and hosts followed by a metric
+    (``hist01/cpu``) are not loops. A controller's setpoint, its transmitter and its valve
+    (``TIC-131``, ``TT-131``, ``TV-131``) share a loop; ``TT-131`` and ``FT-131`` do not
+    (another variable), nor ``TT-131`` in two units. A name that merely looks like a tag
+    (``Pump101`` beside ``PT101``) is taken for one."""
     parts = re.split(r"[./:]", str(name))
-    # The tag is the last part, or the one before a short attribute (PV, SP, OUT): a host
-    # name followed by a metric (``HIST01/cpu_usage``, ``gw-01.cpu_pct``) is not a loop.
+    # The tag is the last part, or the one before an attribute (PV, SP, OUT): a host name
+    # followed by a metric (``HIST01/cpu_usage``, ``gw-01.cpu_pct``) is not a loop.
     i = len(parts) - 1
     if i > 0 and _ATTRIBUTE.match(parts[i]):
         i -= 1
