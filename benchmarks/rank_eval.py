@@ -5,8 +5,7 @@ Datasets (details and answer keys in ``benchmarks/_rank_datasets.py``):
 * **generated**: ``rca.datasets.make_incident`` (the project's own generator), the four
   causes x ``--seeds`` (default 4000-4011: 48 incidents; the ranking was developed on seeds
   100-111, 200-229 and 1000-1011, which are therefore not used for reporting; 3000-3011 were
-  reported before), with distractor
-  changes near the onset;
+  reported before), with distractor changes near the onset;
 * **holdout**: ``benchmarks.holdout.generate``, an independent generator written without
   looking at ``rca`` (incidents the project has never seen), the same causes x
   ``--holdout-seeds`` (default 8000-8011; its README asks for fresh seeds in every report;

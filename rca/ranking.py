@@ -225,6 +225,9 @@ _ATTRIBUTE = re.compile(rf"^{_ATTRIBUTES}$", re.IGNORECASE)
 #: An ISA-5.1 instrument tag (function letters, a loop number of at least three digits, an
 #: optional suffix letter, optionally an attribute after an underscore): FIC-101, TT122,
 #: TIC_150_SP. The first letter is the measured variable; the number identifies the loop.
+#: Stricter than :data:`_TAG_PART` (three digits, not one), because the two err differently:
+#: a name wrongly taken for a tag there only becomes its own device, while two names wrongly
+#: taken for one loop here (hosts ``HIST01`` and ``HMI01``) get the 10 nats of a shared device.
 _ISA_TAG = re.compile(rf"^(?P<var>[A-Za-z])[A-Za-z]{{0,4}}[-_ ]?(?P<num>\d{{3,}})[A-Za-z]?(?:_{_ATTRIBUTES})?$",
                       re.IGNORECASE)
 #: A KKS measuring (C) or closed-loop control (D) circuit: system code, circuit letter, the
