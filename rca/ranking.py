@@ -66,7 +66,7 @@ EVENT_CLASSES = {
         "login", "logon", "logged", "logout", "logoff", "auth", "authentication", "kerberos",
         "session", "backup", "snapshot", "scheduled", "task", "cron", "job", "ntp", "dhcp", "gpo",
         "heartbeat", "keepalive", "audit", "antivirus", "av", "definitions", "scan", "link", "deny",
-        "permit", "info",
+        "permit", "info", "comment", "comments", "note", "notes", "remark",
     ),
     "action": (
         "change", "chg", "rfc", "cr", "config", "configuration", "configured", "deploy", "deployment",
@@ -90,6 +90,8 @@ class _Change:
     detected: pd.Timestamp  # first sample of the new segment, as detect_changes reported it
     end: pd.Timestamp  # until when the signal kept moving (a ramp's end; = time for a step)
     quiet: bool = False  # no noise on either side: a command, a setpoint
+    before: float = float("nan")  # level before and after the change [signal units]
+    after: float = float("nan")
 
 
 def classify_event(kind: str, message: str = "", *, classes=None) -> str:
@@ -264,6 +266,51 @@ def _loop(name: str) -> tuple | None:
     return None
 
 
+#: Attributes that name a setpoint, and those that name the measured value (or none at all).
+_SETPOINT_ATTRIBUTES = frozenset({"SP", "SV", "SW"})
+_MEASURED_ATTRIBUTES = frozenset({"PV", "MEAS", "VAL", ""})
+_ATTRIBUTE_SUFFIX = re.compile(rf"_({_ATTRIBUTES})$", re.IGNORECASE)
+
+
+def _attribute(name: str) -> str:
+    """The attribute a historian name ends with (``TIC131.SP`` -> ``"SP"``, ``TIC_150_SP`` ->
+    ``"SP"``, ``2PAB20DT131_SW`` -> ``"SW"``), upper case; ``""`` for a bare tag (``TT-131``)."""
+    parts = re.split(r"[./:]", str(name))
+    if len(parts) > 1 and _ATTRIBUTE.match(parts[-1]):
+        return parts[-1].upper()
+    m = _ATTRIBUTE_SUFFIX.search(parts[-1])
+    return m.group(1).upper() if m else ""
+
+
+def _follows_setpoint(x: str, y: str, x_delta: float, y_delta: float) -> bool | None:
+    """Whether the move of ``y`` is what ``x`` moving would cause, when ``x`` is the setpoint
+    of the loop that ``y`` measures; None when that rule does not apply (other pairs, or a
+    size that is not known).
+
+    A controller drives its measurement towards its setpoint: after a setpoint step of
+    ``x_delta`` the measurement moves the same way, by about as much (a well-tuned loop
+    overshoots by well under 100 %). A measurement that moved the other way, or by more than
+    :data:`SETPOINT_RESPONSE_RATIO` times the step, moved for another reason: a trim of
+    +0.2 degC does not explain a temperature that fell by 3 degC."""
+    if _attribute(x) not in _SETPOINT_ATTRIBUTES or _attribute(y) not in _MEASURED_ATTRIBUTES:
+        return None
+    loop = _loop(x)
+    if loop is None or loop != _loop(y):
+        return None
+    if not (np.isfinite(x_delta) and np.isfinite(y_delta)) or x_delta == 0:
+        return None
+    return bool(x_delta * y_delta > 0 and abs(y_delta) <= SETPOINT_RESPONSE_RATIO * abs(x_delta))
+
+
+def _run_delta(seq, t0: pd.Timestamp, t1: pd.Timestamp) -> float:
+    """How far a signal's level moved over its changes from ``t0`` to ``t1`` (inclusive): the
+    level after the last level change minus the level before the first [signal units]."""
+    level = [c for c in seq if t0 <= c.time <= t1 and c.kind in LEVEL_KINDS]
+    if not level:
+        return float("nan")
+    return float(level[-1].after - level[0].before)
+
+
 def _same_device(x: str, y: str, devices: dict | None = None) -> bool:
     """Whether two signals belong to one device (:func:`_device`) or, by their tags, to one
     control loop (:func:`_loop`)."""
@@ -392,27 +439,55 @@ HOP_SCALE = 6.0
 SIZE_SCALE = 8.0
 EARLY_BONUS = 1.0
 DEVICE_NATS = 10.0
+#: A measurement that moved by more than this many times its loop's setpoint step was moved by
+#: something else (see :func:`_follows_setpoint`).
+SETPOINT_RESPONSE_RATIO = 3.0
 CORR_NATS_CAP = 20.0
 #: Fewest candidate parents for which their median co-fluctuation evidence is the baseline.
 CALIBRATION_MIN_PARENTS = 5
 
 
-def _hop_evidence(x, y, last, lag, y_lo, y_hi, rate_x, step, profiles, n_parents, devices=None) -> dict:
+def _chance_rate(strengths: np.ndarray, strength: float, span_s: float) -> float:
+    """How often, per second, a change at least as strong as ``strength`` happens among all the
+    changes of the window (``strengths``, sorted): the rate at which one lands shortly before
+    a given change by coincidence. A 100-sigma jump of one of the few strong changes of the
+    day is far less likely a coincidence than one of the many small wiggles; and counting the
+    changes of every signal makes up for having looked at all of them (one of many candidates
+    is bound to be close by chance)."""
+    n_ge = strengths.size - int(np.searchsorted(strengths, strength, "left"))
+    return max(n_ge, 1) / span_s
+
+
+def _hop_evidence(x, y, last, lag, y_lo, y_hi, rate_chance, step, profiles, devices=None,
+                  x_delta=float("nan"), y_delta=float("nan"), t_y=None) -> dict:
     """Evidence, in nats, that the change of ``x`` (ending its run with ``last``) explains the
-    change of ``y`` that started ``lag`` later."""
-    # Timing: how unlikely it is that x changes this shortly before y by chance, given that
-    # ``n_parents`` signals were candidates (one of many is bound to be close by chance).
-    # For a ramp the window is its whole duration: it was under way all that time.
-    window_s = max(lag.total_seconds(), 0.0) + step.total_seconds() + (last.end - last.time).total_seconds()
-    timing = -math.log(min(1.0, n_parents * rate_x * window_s))
+    change of ``y`` that began at ``t_y``, ``lag`` after x's run ended.
+
+    ``rate_chance`` is how often, per second, a change at least as strong as x's happens
+    somewhere among the signals of the window (see :func:`_chance_rate`); ``x_delta`` and
+    ``y_delta`` are how far each moved over its run [signal units] (for
+    :func:`_follows_setpoint`)."""
+    # Timing: how unlikely it is that a change this strong falls this shortly before y by
+    # chance. The window reaches back over a ramp that was under way when y began (it could
+    # have set y off at any time), but not over what the ramp did after y began.
+    under_way = last.end - last.time
+    if t_y is not None:
+        under_way = min(last.end, t_y) - last.time
+    under_way = max(under_way, pd.Timedelta(0))
+    window_s = max(lag.total_seconds(), 0.0) + step.total_seconds() + under_way.total_seconds()
+    timing = -math.log(min(1.0, rate_chance * window_s))
     # Co-fluctuation of the de-stepped signals at lags consistent with both onsets.
     lag_lo = y_lo - last.hi - step
     lag_hi = y_hi - last.lo + step
     p, r = profiles.p_value(x, y, lag_lo, lag_hi)
     corr = min(-math.log(p), CORR_NATS_CAP)
     same = _same_device(x, y, devices)
-    device = DEVICE_NATS if (same and lag <= pd.Timedelta("5min")) else 0.0
-    return {"timing": timing, "corr": corr, "r": r, "device": device, "total": timing + corr + device}
+    follows = _follows_setpoint(x, y, x_delta, y_delta) if same else None
+    # A setpoint and its own measurement share a loop, but the loop explains only a move of
+    # the measurement that the setpoint's step could have caused.
+    device = DEVICE_NATS if (same and follows is not False and lag <= pd.Timedelta("5min")) else 0.0
+    return {"timing": timing, "corr": corr, "r": r, "device": device, "total": timing + corr + device,
+            "setpoint_mismatch": follows is False}
 
 
 #: Kinds of change on the level track of detect_changes (a variance change has its own track).
@@ -467,7 +542,8 @@ def _runs(changes: pd.DataFrame, onsets: pd.Series, quiet: pd.Series) -> dict:
     for s, g in ordered.groupby("signal", sort=False):
         by[s] = [
             _Change(s, r.onset_, min(r.time_lo, r.onset_), r.time_hi, float(r.strength), float(r.delta_sigma),
-                    str(r.kind), r.time, max(r.until_, r.onset_), bool(r.quiet_))
+                    str(r.kind), r.time, max(r.until_, r.onset_), bool(r.quiet_),
+                    float(getattr(r, "before", np.nan)), float(getattr(r, "after", np.nan)))
             for r in g.itertuples()
         ]
     return by
@@ -670,13 +746,22 @@ def rank_candidates(
     destepped = _destep(frame, changes)
     profiles = _Profiles(destepped, max_lag)
     span_s = max((hi - lo).total_seconds(), 1.0)
-    rate = {x: max(len(seq), 1) / span_s for x, seq in runs.items()}
+    strengths = np.sort(np.array([c.strength for seq in runs.values() for c in seq], dtype=float))
     link = {s: 1.0 for s in symptoms}
     when = dict(t_sym)
     lo_of = {s: next(c.lo for c in runs[s] if c.time == t_sym[s]) for s in symptoms}
     hi_of = {s: next(c.hi for c in runs[s] if c.time == t_sym[s]) for s in symptoms}
+    # When a symptom began is known only to the 95 % interval of its onset (wide for a slow
+    # departure, whose fitted ramp may start before its cause did): a change inside that
+    # interval may have come first, so it is a candidate cause, not a consequence.
+    reach = {s: max(tol, hi_of[s] - t_sym[s]) for s in symptoms}
+    first_symptom = min(symptoms, key=lambda s: t_sym[s])
+    sym_hi = t_sym[first_symptom] + reach[first_symptom]
     onset_of = dict(t_sym)
     last_of = {}
+    # How far each signal of the chain moved over its run: the symptom from its onset to the
+    # incident start, a linked signal over the run that links it.
+    moved = {s: _run_delta(runs[s], t_sym[s], start + tol) for s in symptoms}
     via = {s: None for s in symptoms}
     hop_why = {}
     frontier = list(symptoms)
@@ -692,7 +777,7 @@ def rank_candidates(
         for x, seq in runs.items():
             if x == y or x in symptoms:
                 continue
-            run = _onset_before(seq, t_y, tol, max_lag)
+            run = _onset_before(seq, t_y, reach.get(y, tol), max_lag)
             if run is None or run[0].time < sym_time - horizon:
                 continue
             parents.append((x, run))
@@ -700,9 +785,10 @@ def rank_candidates(
         evs = []
         for x, (first, last) in parents:
             lag = max(t_y - last.end, pd.Timedelta(0))
+            s_x = max(c.strength for c in runs[x] if first.time <= c.time <= last.time)
             evs.append((x, first, last, lag,
-                        _hop_evidence(x, y, last, lag, lo_of[y], hi_of[y], rate[x], step, profiles, len(parents),
-                                      devices)))
+                        _hop_evidence(x, y, last, lag, lo_of[y], hi_of[y], _chance_rate(strengths, s_x, span_s),
+                                      step, profiles, devices, _run_delta(runs[x], first.time, last.time), moved[y], t_y)))
         # Co-fluctuation counts only beyond what is typical for this target: where a shared
         # disturbance (utilities, ambient, a common header) makes most signals correlate with
         # it, correlating is no sign of a path. The baseline is the median evidence among the
@@ -723,6 +809,7 @@ def rank_candidates(
                 lo_of[x], hi_of[x] = first.lo, first.hi
                 onset_of[x] = first.time
                 last_of[x] = last
+                moved[x] = _run_delta(runs[x], first.time, last.time)
                 via[x] = y
                 hop_why[x] = dict(ev, lag=lag)
                 frontier.append(x)
@@ -767,7 +854,7 @@ def rank_candidates(
             rows.append(_signal_row(x, onset_of[x], score, link[x], "chain", seq, info, sym_time, hop_why, via, tz))
         elif seq:
             first = seq[0]
-            role = "after symptom" if first.time > sym_time + tol else "unlinked"
+            role = "after symptom" if first.time > sym_hi else "unlinked"
             size = 1.0 - math.exp(-strongest[x] / SIZE_SCALE)
             score = 0.0 if role == "after symptom" else 0.02 * size
             rows.append(_signal_row(x, first.time, score, 0.0, role, seq, info, sym_time, hop_why, via, tz))
@@ -908,7 +995,11 @@ def _signal_evidence(x, ch, role, sym_time, hop_why, via, tz) -> str:
                 f"symptom (none was named); {order}")
     if role == "after symptom":
         return parts[0] + f", {_fmt_lag(lead)} after the symptom began (a consequence)"
-    parts.append(f"{_fmt_lag(lead)} before the symptom")
+    if lead >= pd.Timedelta(0):
+        parts.append(f"{_fmt_lag(lead)} before the symptom")
+    else:
+        parts.append(f"{_fmt_lag(-lead)} after the symptom's first detected change, within the uncertainty "
+                     "of its onset")
     if x in hop_why:
         h = hop_why[x]
         target = via.get(x)

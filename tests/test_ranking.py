@@ -365,3 +365,113 @@ def test_the_order_and_index_of_the_events_frame_do_not_matter(plant):
     given = rank_candidates(signals, events=events, changes=changes, **kw)
     changes.index = [0] * len(changes)
     pd.testing.assert_frame_equal(rank_candidates(signals, events=events, changes=changes, **kw), given)
+
+
+def _loop_with_trim(trim_follows: bool, seed: int = 0):
+    """A flow drops by 30 at 09:04 and the temperature it feeds falls 1 min later (by about
+    4.5 degC); the operator trims that temperature loop's setpoint by +0.2 at 09:04:30. With
+    ``trim_follows`` the temperature instead rises by the trim and the flow drop does nothing."""
+    rng = np.random.default_rng(seed)
+    idx = pd.date_range(T0, periods=1800, freq="10s")
+    n = len(idx)
+    at = lambda s: idx.get_loc(pd.Timestamp(f"2026-03-04 {s}", tz="UTC"))  # noqa: E731
+    flow = 120 + ar1(rng, n, 0.7, 0.5)
+    flow[at("09:04:00"):] -= 30.0
+    sp = np.full(n, 75.4)
+    sp[at("09:04:30"):] = 75.6
+    if trim_follows:
+        temp = 75.4 + 0.2 * (np.arange(n) >= at("09:05:00")) + ar1(rng, n, 0.8, 0.01)
+    else:
+        temp = 75.4 + 0.15 * np.roll(flow - 120, 6) + ar1(rng, n, 0.8, 0.05)
+    other = 10 + ar1(rng, n, 0.8, 0.2)
+    other[at("08:40:00"):] += 2.0
+    return pd.DataFrame({"U1.FT123.PV": flow, "U1.TIC131.SP": sp, "U1.TT131.PV": temp, "U2.PT201.PV": other},
+                        index=idx)
+
+
+def test_a_setpoint_explains_only_a_move_of_its_measurement_that_it_could_have_caused():
+    from rca.ranking import _attribute, _follows_setpoint
+
+    assert _attribute("L3.HTST1.TIC131.SP") == "SP" and _attribute("TIC_150_SP") == "SP"
+    assert _attribute("2PAB20DT131_SW") == "SW" and _attribute("Area/Unit/TT-131") == ""
+    assert _attribute("L3.HTST1.TT131.PV") == "PV" and _attribute("gw-01.cpu_pct") == ""
+    sp, pv = "L3.HTST1.TIC131.SP", "L3.HTST1.TT131.PV"
+    assert _follows_setpoint(sp, pv, 0.2, 0.25) is True  # followed, with some overshoot
+    assert _follows_setpoint(sp, pv, 0.2, -3.0) is False  # the other way
+    assert _follows_setpoint(sp, pv, 0.2, 3.0) is False  # 15 times the step
+    assert _follows_setpoint("L3.HTST1.TIC131.OUT", pv, 5.0, -3.0) is None  # an output: other units
+    assert _follows_setpoint("L3.HTST1.TIC122.SP", pv, 0.2, -3.0) is None  # another loop
+    assert _follows_setpoint(sp, pv, 0.2, float("nan")) is None
+
+    kw = dict(incident_start="2026-03-04T09:20:00Z", symptom="U1.TT131.PV")
+    # The trim of +0.2 does not explain a fall of 4.5 degC: no "same device" link, and the
+    # flow drop that did it ranks far above the trim.
+    r = rank_candidates(_loop_with_trim(False), **kw).set_index("name")
+    assert r.loc["U1.FT123.PV", "rank"] == 1
+    assert "same device" not in r.loc["U1.TIC131.SP", "evidence"]
+    assert r.loc["U1.TIC131.SP", "score"] < 0.5 * r.loc["U1.FT123.PV", "score"]
+    # A measurement that followed its setpoint keeps the loop's link.
+    r = rank_candidates(_loop_with_trim(True), **kw).set_index("name")
+    assert r.loc["U1.TIC131.SP", "rank"] == 1 and "same device" in r.loc["U1.TIC131.SP", "evidence"]
+
+
+def test_a_change_inside_the_symptoms_onset_interval_is_a_candidate_not_a_consequence():
+    # The flow drops at 09:03 and the temperature follows. The symptom's first change is put
+    # at 09:02 with a 95 % onset interval of 08:58..09:06 (a fitted ramp of a slow departure
+    # can start before its cause did): the flow drop lies inside it.
+    signals = _loop_with_trim(False).drop(columns=["U1.TIC131.SP"])
+    changes = rca.detect_changes(signals)
+    sym = changes.index[(changes["signal"] == "U1.TT131.PV")][changes.loc[changes["signal"] == "U1.TT131.PV",
+                                                                          "time"].argmin()]
+    changes.loc[sym, ["time", "time_lo"]] = [pd.Timestamp("2026-03-04 09:02", tz="UTC"),
+                                             pd.Timestamp("2026-03-04 08:58", tz="UTC")]
+    kw = dict(incident_start="2026-03-04T09:20:00Z", symptom="U1.TT131.PV")
+    wide = changes.copy()
+    wide.loc[sym, "time_hi"] = pd.Timestamp("2026-03-04 09:06", tz="UTC")
+    r = rank_candidates(signals, changes=wide, **kw).set_index("name")
+    assert r.loc["U1.FT123.PV", "rank"] == 1 and r.loc["U1.FT123.PV", "role"] == "origin"
+    assert "within the uncertainty of its onset" in r.loc["U1.FT123.PV", "evidence"]
+    # Had the symptom's onset been certain, the flow drop would have come after it.
+    narrow = changes.copy()
+    narrow.loc[sym, "time_hi"] = pd.Timestamp("2026-03-04 09:02", tz="UTC")
+    r = rank_candidates(signals, changes=narrow, **kw).set_index("name")
+    assert r.loc["U1.FT123.PV", "role"] == "after symptom"
+
+
+def test_timing_evidence_weighs_how_strong_and_how_close_a_change_is():
+    from rca.ranking import _Change, _chance_rate, _hop_evidence
+
+    strengths = np.sort(np.array([3.0, 4.0, 5.0, 6.0, 120.0]))
+    span = 8 * 3600.0
+    assert _chance_rate(strengths, 120.0, span) == pytest.approx(1 / span)  # the strongest of the day
+    assert _chance_rate(strengths, 3.0, span) == pytest.approx(5 / span)  # as common as any change
+    assert _chance_rate(strengths, 500.0, span) == pytest.approx(1 / span)  # never below one change
+
+    class NoCofluctuation:
+        def p_value(self, *args):
+            return 1.0, float("nan")
+
+    t0 = pd.Timestamp("2026-03-04 09:00", tz="UTC")
+    t_y = t0 + pd.Timedelta("1min")
+    step = pd.Timedelta("10s")
+
+    def timing(end):
+        x = _Change("x", t0, t0, t0, 50.0, 50.0, "ramp", t0, end)
+        lag = max(t_y - x.end, pd.Timedelta(0))
+        return _hop_evidence("x", "y", x, lag, t_y, t_y, 1 / span, step, NoCofluctuation(), t_y=t_y)["timing"]
+
+    # A ramp that began 1 min before y is as close to y's onset whether it went on for 2 min
+    # or for 2 hours after y began; one that began and ended long before is not close.
+    assert timing(t0 + pd.Timedelta("2min")) == pytest.approx(timing(t0 + pd.Timedelta("2h")))
+    assert timing(t0 + pd.Timedelta("2min")) == pytest.approx(-np.log((60 + 10) / span))
+    # A rarer (stronger) change is more evidence than a common one at the same distance.
+    x = _Change("x", t0, t0, t0, 50.0, 50.0, "mean", t0, t0)
+    rare = _hop_evidence("x", "y", x, t_y - t0, t_y, t_y, 1 / span, step, NoCofluctuation(), t_y=t_y)["timing"]
+    common = _hop_evidence("x", "y", x, t_y - t0, t_y, t_y, 30 / span, step, NoCofluctuation(), t_y=t_y)["timing"]
+    assert rare - common == pytest.approx(np.log(30))
+
+
+def test_journal_comments_are_routine():
+    assert classify_event("COMMENT", "Shift handover notes updated") == "routine"
+    assert classify_event("note", "Lab sample taken") == "routine"
+    assert classify_event("SP_CHANGE", "TIC_131 setpoint 75.4 -> 75.6") == "action"
