@@ -788,7 +788,8 @@ def rank_candidates(
             s_x = max(c.strength for c in runs[x] if first.time <= c.time <= last.time)
             evs.append((x, first, last, lag,
                         _hop_evidence(x, y, last, lag, lo_of[y], hi_of[y], _chance_rate(strengths, s_x, span_s),
-                                      step, profiles, devices, _run_delta(runs[x], first.time, last.time), moved[y], t_y)))
+                                      step, profiles, devices, _run_delta(runs[x], first.time, last.time),
+                                      moved[y], t_y)))
         # Co-fluctuation counts only beyond what is typical for this target: where a shared
         # disturbance (utilities, ambient, a common header) makes most signals correlate with
         # it, correlating is no sign of a path. The baseline is the median evidence among the
@@ -1011,6 +1012,8 @@ def _signal_evidence(x, ch, role, sym_time, hop_why, via, tz) -> str:
             why.append(f"they fluctuate together (r = {h['r']:.2f}, p = {math.exp(-raw):.0e}{typical})")
         if h["device"]:
             why.append("same device")
+        elif h.get("setpoint_mismatch"):
+            why.append("its own loop, but the measurement did not follow this setpoint step")
         parts.append(", ".join(why))
     elif role == "unlinked":
         parts.append("no link to the symptom found")

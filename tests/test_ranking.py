@@ -409,6 +409,7 @@ def test_a_setpoint_explains_only_a_move_of_its_measurement_that_it_could_have_c
     r = rank_candidates(_loop_with_trim(False), **kw).set_index("name")
     assert r.loc["U1.FT123.PV", "rank"] == 1
     assert "same device" not in r.loc["U1.TIC131.SP", "evidence"]
+    assert "did not follow this setpoint step" in r.loc["U1.TIC131.SP", "evidence"]
     assert r.loc["U1.TIC131.SP", "score"] < 0.5 * r.loc["U1.FT123.PV", "score"]
     # A measurement that followed its setpoint keeps the loop's link.
     r = rank_candidates(_loop_with_trim(True), **kw).set_index("name")
