@@ -302,6 +302,20 @@ def _follows_setpoint(x: str, y: str, x_delta: float, y_delta: float) -> bool | 
     return bool(x_delta * y_delta > 0 and abs(y_delta) <= SETPOINT_RESPONSE_RATIO * abs(x_delta))
 
 
+_OUTPUT_ATTRIBUTES = frozenset({"OUT", "OP", "MV", "CV"})
+
+
+def _is_controller_output(name: str) -> bool:
+    """Whether a name is a controller's output (``FIC542.OUT``, ``TIC_150_OUT``,
+    ``Unit/PIC801/OP``). An attribute glued on with an underscore counts only on an
+    instrument tag, so IT metrics such as ``disk.read_op`` are not outputs."""
+    attr = _attribute(name)
+    if attr not in _OUTPUT_ATTRIBUTES:
+        return False
+    separate = len(re.split(r"[./:]", str(name))) > 1 and _ATTRIBUTE.match(re.split(r"[./:]", str(name))[-1])
+    return bool(separate) or _loop(name) is not None
+
+
 def _run_delta(seq, t0: pd.Timestamp, t1: pd.Timestamp) -> float:
     """How far a signal's level moved over its changes from ``t0`` to ``t1`` (inclusive): the
     level after the last level change minus the level before the first [signal units]."""
@@ -550,6 +564,9 @@ def _runs(changes: pd.DataFrame, onsets: pd.Series, quiet: pd.Series) -> dict:
 
 
 COMMAND_BONUS = 1.3
+#: Score factor of a controller output that moved other than by an exact step (see
+#: :func:`_is_controller_output`).
+CONTROLLER_OUTPUT_FACTOR = 0.5
 #: Score factor of a stand-in symptom (no symptom named) that moved after the first stand-in.
 STAND_IN_LATER_FACTOR = 0.5
 RUN_GAP_DIVISOR = 1.5
@@ -851,6 +868,11 @@ def rank_candidates(
             # A clean step in an otherwise constant signal is a command (a setpoint, a mode, an
             # on/off): among changes at the same time it is the one that moved the others.
             command = COMMAND_BONUS if (ch is not None and ch.kind == "mean" and ch.quiet) else 1.0
+            # A controller in automatic moves its output to make up for a disturbance: the
+            # output moving is the loop's response (a "compensation"), not where the trouble
+            # began, unless it was stepped by hand (an exact step, a command, above).
+            if command == 1.0 and _is_controller_output(x):
+                command = CONTROLLER_OUTPUT_FACTOR
             score = link[x] * (0.5 + 0.5 * own) * (0.5 + 0.5 * size) * early * command
             rows.append(_signal_row(x, onset_of[x], score, link[x], "chain", seq, info, sym_time, hop_why, via, tz))
         elif seq:

@@ -476,3 +476,27 @@ def test_journal_comments_are_routine():
     assert classify_event("COMMENT", "Shift handover notes updated") == "routine"
     assert classify_event("note", "Lab sample taken") == "routine"
     assert classify_event("SP_CHANGE", "TIC_131 setpoint 75.4 -> 75.6") == "action"
+
+
+def test_a_controller_output_that_compensates_is_not_taken_for_the_origin():
+    from rca.ranking import CONTROLLER_OUTPUT_FACTOR, _is_controller_output
+
+    assert _is_controller_output("PK5.FIC391.OUT") and _is_controller_output("EX2_FIC457.OUT")
+    assert _is_controller_output("TIC_150_OUT") and _is_controller_output("Unit/PIC801/OP")
+    # IT metrics that happen to end like an attribute, setpoints and measurements are not.
+    assert not _is_controller_output("disk.read_op") and not _is_controller_output("gw-01.cpu_pct")
+    assert not _is_controller_output("L2.HTST3.TIC131.SP") and not _is_controller_output("XMV(3)")
+
+    # The same signal under two names: as a measurement, and as a controller's output that
+    # moved (noisily, not an exact step) with the disturbance. Only its score changes.
+    signals = _loop_with_trim(False).drop(columns=["U1.TIC131.SP"])
+    rng = np.random.default_rng(5)
+    out = 40 + ar1(rng, len(signals), 0.7, 0.3)
+    out[signals.index >= pd.Timestamp("2026-03-04 09:04", tz="UTC")] += 12.0
+    kw = dict(incident_start="2026-03-04T09:20:00Z", symptom="U1.TT131.PV")
+    as_pv = rank_candidates(signals.assign(**{"U9.XI999.PV": out}), **kw).set_index("name")
+    as_out = rank_candidates(signals.assign(**{"U9.XIC999.OUT": out}), **kw).set_index("name")
+    assert as_pv.loc["U9.XI999.PV", "role"] in ("origin", "chain")
+    assert as_out.loc["U9.XIC999.OUT", "score"] == pytest.approx(
+        CONTROLLER_OUTPUT_FACTOR * as_pv.loc["U9.XI999.PV", "score"])
+    assert as_out.loc["U1.FT123.PV", "rank"] == 1
