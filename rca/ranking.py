@@ -608,7 +608,10 @@ def _onset_before(seq: list[_Change], t_target: pd.Timestamp, tol: pd.Timedelta,
     if t_target - last.end > max_lag:
         return None
     first = last
-    for c in reversed(before[:-1]):
+    # Walk back from the last change of the run (an ongoing ramp chosen as the last one may
+    # have later changes after it, which are not part of this run).
+    k = next(i for i, c in enumerate(before) if c is last)
+    for c in reversed(before[:k]):
         # A ramp belongs to the run for as long as it lasts (its end, not its start, is what
         # must be close to the next change).
         gap = first.time - c.end

@@ -500,3 +500,20 @@ def test_a_controller_output_that_compensates_is_not_taken_for_the_origin():
     assert as_out.loc["U9.XIC999.OUT", "score"] == pytest.approx(
         CONTROLLER_OUTPUT_FACTOR * as_pv.loc["U9.XI999.PV", "score"])
     assert as_out.loc["U1.FT123.PV", "rank"] == 1
+
+
+def test_a_run_that_ends_in_an_ongoing_ramp_reaches_back_from_that_ramp():
+    # A ramp from 08:00 is still under way at 09:00; the signal also stepped at 08:10, 08:30
+    # and 08:31, all too long before 09:00 to explain a change then. The run that explains
+    # it is the ramp, and its first change cannot come after its last.
+    from rca.ranking import _Change, _onset_before
+
+    at = lambda hm: pd.Timestamp(f"2026-03-04 {hm}", tz="UTC")  # noqa: E731
+
+    def change(t, end=None, kind="mean"):
+        return _Change("x", at(t), at(t), at(t), 10.0, 10.0, kind, at(t), at(end or t))
+
+    seq = [change("08:00", "08:50", "ramp"), change("08:10"), change("08:30"), change("08:31")]
+    first, last = _onset_before(seq, at("09:00"), pd.Timedelta("10s"), pd.Timedelta("15min"))
+    assert last is seq[0] and first is seq[0]
+    assert first.time <= last.time
