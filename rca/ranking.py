@@ -309,11 +309,11 @@ def _is_controller_output(name: str) -> bool:
     """Whether a name is a controller's output (``FIC542.OUT``, ``TIC_150_OUT``,
     ``Unit/PIC801/OP``). An attribute glued on with an underscore counts only on an
     instrument tag, so IT metrics such as ``disk.read_op`` are not outputs."""
-    attr = _attribute(name)
-    if attr not in _OUTPUT_ATTRIBUTES:
+    if _attribute(name) not in _OUTPUT_ATTRIBUTES:
         return False
-    separate = len(re.split(r"[./:]", str(name))) > 1 and _ATTRIBUTE.match(re.split(r"[./:]", str(name))[-1])
-    return bool(separate) or _loop(name) is not None
+    parts = re.split(r"[./:]", str(name))
+    separate = len(parts) > 1 and _ATTRIBUTE.match(parts[-1]) is not None
+    return separate or _loop(name) is not None
 
 
 def _run_delta(seq, t0: pd.Timestamp, t1: pd.Timestamp) -> float:
@@ -1040,6 +1040,8 @@ def _signal_evidence(x, ch, role, sym_time, hop_why, via, tz) -> str:
         elif h.get("setpoint_mismatch"):
             why.append("its own loop, but the measurement did not follow this setpoint step")
         parts.append(", ".join(why))
+    if role in ("chain", "origin") and not (ch.kind == "mean" and ch.quiet) and _is_controller_output(x):
+        parts.append("a controller's output, which moves to make up for a disturbance: half score")
     elif role == "unlinked":
         parts.append("no link to the symptom found")
     return "; ".join(parts)

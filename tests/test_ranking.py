@@ -500,6 +500,8 @@ def test_a_controller_output_that_compensates_is_not_taken_for_the_origin():
     assert as_out.loc["U9.XIC999.OUT", "score"] == pytest.approx(
         CONTROLLER_OUTPUT_FACTOR * as_pv.loc["U9.XI999.PV", "score"])
     assert as_out.loc["U1.FT123.PV", "rank"] == 1
+    assert "controller's output" in as_out.loc["U9.XIC999.OUT", "evidence"]
+    assert "controller's output" not in as_pv.loc["U9.XI999.PV", "evidence"]
 
 
 def test_a_run_that_ends_in_an_ongoing_ramp_reaches_back_from_that_ramp():
