@@ -806,10 +806,10 @@ def rank_candidates(
         for x, (first, last) in parents:
             lag = max(t_y - last.end, pd.Timedelta(0))
             s_x = max(c.strength for c in runs[x] if first.time <= c.time <= last.time)
-            evs.append((x, first, last, lag,
+            x_moved = _run_delta(runs[x], first.time, last.time)
+            evs.append((x, first, last, lag, x_moved,
                         _hop_evidence(x, y, last, lag, lo_of[y], hi_of[y], _chance_rate(strengths, s_x, span_s),
-                                      step, profiles, devices, _run_delta(runs[x], first.time, last.time),
-                                      moved[y], t_y)))
+                                      step, profiles, devices, x_moved, moved[y], t_y)))
         # Co-fluctuation counts only beyond what is typical for this target: where a shared
         # disturbance (utilities, ambient, a common header) makes most signals correlate with
         # it, correlating is no sign of a path. The baseline is the median evidence among the
@@ -821,7 +821,7 @@ def rank_candidates(
             e["corr_raw"], e["corr_baseline"] = e["corr"], base
             e["corr"] = max(e["corr"] - base, 0.0)
             e["total"] = e["timing"] + e["corr"] + e["device"]
-        for x, first, last, lag, ev in evs:
+        for x, first, last, lag, x_moved, ev in evs:
             hop = 1.0 - math.exp(-ev["total"] / HOP_SCALE)
             cand = min(link[y], hop)
             if cand > link.get(x, 0.0) + 1e-12:
@@ -830,7 +830,7 @@ def rank_candidates(
                 lo_of[x], hi_of[x] = first.lo, first.hi
                 onset_of[x] = first.time
                 last_of[x] = last
-                moved[x] = _run_delta(runs[x], first.time, last.time)
+                moved[x] = x_moved
                 via[x] = y
                 hop_why[x] = dict(ev, lag=lag)
                 frontier.append(x)
@@ -1040,10 +1040,10 @@ def _signal_evidence(x, ch, role, sym_time, hop_why, via, tz) -> str:
         elif h.get("setpoint_mismatch"):
             why.append("its own loop, but the measurement did not follow this setpoint step")
         parts.append(", ".join(why))
-    if role in ("chain", "origin") and not (ch.kind == "mean" and ch.quiet) and _is_controller_output(x):
-        parts.append("a controller's output, which moves to make up for a disturbance: half score")
     elif role == "unlinked":
         parts.append("no link to the symptom found")
+    if role in ("chain", "origin") and not (ch.kind == "mean" and ch.quiet) and _is_controller_output(x):
+        parts.append("a controller's output, which moves to make up for a disturbance: half score")
     return "; ".join(parts)
 
 
