@@ -306,3 +306,48 @@ def test_real_tep_and_petshop_cases():
     assert len(cases) + len(skipped) == 68
     assert {c.group for c in cases} == {"high_traffic", "low_traffic"}
     assert all(c.symptom in c.frame.columns for c in cases)
+
+
+def test_wilson_interval_known_values_and_bounds():
+    # Reference values (Wilson 1927; as statsmodels' proportion_confint(method="wilson")).
+    from statsmodels.stats.proportion import proportion_confint
+
+    for k, n in [(0, 10), (5, 10), (10, 10), (29, 96), (1, 48)]:
+        lo, hi = rank_eval.wilson_interval(k, n)
+        ref = proportion_confint(k, n, alpha=0.05, method="wilson")
+        assert (lo, hi) == pytest.approx(ref, abs=1e-6)
+        assert 0.0 <= lo <= k / n <= hi <= 1.0
+    with pytest.raises(ParameterError, match="k, n"):
+        rank_eval.wilson_interval(11, 10)
+    with pytest.raises(ParameterError, match="n: expected"):
+        rank_eval.wilson_interval(0, -1)
+
+
+def test_mcnemar_exact_against_binomial_test():
+    from scipy.stats import binomtest
+
+    for a, b in [(9, 1), (1, 9), (12, 5), (3, 3), (0, 7)]:
+        assert rank_eval.mcnemar_exact(a, b) == pytest.approx(binomtest(a, a + b, 0.5).pvalue)
+    assert rank_eval.mcnemar_exact(0, 0) == 1.0
+    with pytest.raises(ParameterError, match="only_b"):
+        rank_eval.mcnemar_exact(1, -2)
+
+
+def test_paired_comparison_counts_discordant_cases():
+    rows = pd.DataFrame({
+        "case": ["a", "b", "c", "d"] * 2,
+        "method": ["rca"] * 4 + ["N-sigma"] * 4,
+        "hit": [1, 1, 2, None, 1, 5, None, 1],
+        "seconds": [1.0] * 8,
+        "error": [""] * 8,
+    })
+    t = rank_eval.paired_comparison(rows).set_index("method")
+    # AC@1: rca alone right on b; N-sigma alone right on d.
+    assert t.loc["N-sigma", "AC@1 only rca"] == 1 and t.loc["N-sigma", "AC@1 only other"] == 1
+    # AC@3: rca alone on b and c; N-sigma alone on d.
+    assert t.loc["N-sigma", "AC@3 only rca"] == 2 and t.loc["N-sigma", "AC@3 only other"] == 1
+    assert t.loc["N-sigma", "AC@3 p"] == pytest.approx(1.0)
+    s = rank_eval.summarise(rows).set_index("method")
+    assert s.loc["rca", "AC@1 95 %"] == "{:.2f}-{:.2f}".format(*rank_eval.wilson_interval(2, 4))
+    with pytest.raises(ParameterError, match="reference"):
+        rank_eval.paired_comparison(rows[rows["method"] == "N-sigma"])
