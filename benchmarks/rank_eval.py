@@ -327,6 +327,11 @@ def run_incidents(generator: str, seeds, *, cache=None, random_seed=0, log=print
             rows.append(_row(generator, case.case_id, cause, "rca", ranked, secs, err, case.answers))
             rows[-1]["load s"] = t_load
             rows[-1]["truth"] = case.root_cause
+            if cands is not None and len(cands) and "role" in cands:  # for the failure breakdown
+                roles = cands["role"].astype(str).tolist()
+                rows[-1]["top role"] = roles[0]
+                right = [r for n, r in zip(cands["name"], roles) if n in case.answers]
+                rows[-1]["root role"] = right[0] if right else "not ranked"
             hit = rows[-1]["hit"]
             lo, end = inv.resolve_window("incident")
             signals = inv.signals
@@ -465,6 +470,7 @@ def report_incidents(rows: pd.DataFrame, title: str) -> str:
     out = [f"### {title}", "", markdown(_ordered(summarise(rows))), ""]
     out += _paired_lines(rows)
     out += ["Per cause (AC@1 / AC@3):", "", markdown(per_group_table(rows, CAUSES), 2), ""]
+    out += _breakdown_lines(rows)
     r = rows[rows["method"] == "rca"]
     found = r[r["hit"].notna()]
     by_alias = found[found["hit name"] != found["truth"]]
@@ -487,6 +493,32 @@ def report_incidents(rows: pd.DataFrame, title: str) -> str:
                 f"alias ({', '.join(f'{a} for {b}' for a, b in zip(by_alias['hit name'], by_alias['truth'])) or '-'}).",
                 ""]
     return "\n".join(out)
+
+
+def failure_breakdown(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Where ``rca`` went wrong, per cause, over the cases it did not rank first: the role of
+    what it ranked first instead (``trigger``: an event source; ``origin``: the earliest
+    change of the chain it found; ...), and the role the true root had in its ranking
+    (``chain``: found linked but not as the origin; ``unlinked``: no path to the symptom; ...).
+    Counts of cases; empty tables when the rows carry no roles."""
+    r = rows[(rows["method"] == "rca")]
+    if "top role" not in r:
+        return pd.DataFrame(), pd.DataFrame()
+    wrong = r[(r["hit"] != 1) | r["hit"].isna()]
+    if wrong.empty:
+        return pd.DataFrame(), pd.DataFrame()
+    top = pd.crosstab(wrong["group"], wrong["top role"].fillna("(none)"), margins=True, margins_name="all")
+    root = pd.crosstab(wrong["group"], wrong["root role"].fillna("(none)"), margins=True, margins_name="all")
+    return (top.rename_axis(index="cause", columns=None).reset_index(),
+            root.rename_axis(index="cause", columns=None).reset_index())
+
+
+def _breakdown_lines(rows: pd.DataFrame) -> list:
+    top, root = failure_breakdown(rows)
+    if top.empty:
+        return []
+    return ["Where rca was not right first: what it ranked first instead (role in its ranking), per cause:", "",
+            markdown(top), "", "... and where the true root stood in its ranking:", "", markdown(root), ""]
 
 
 def _paired_lines(rows: pd.DataFrame) -> list:

@@ -351,3 +351,25 @@ def test_paired_comparison_counts_discordant_cases():
     assert s.loc["rca", "AC@1 95 %"] == "{:.2f}-{:.2f}".format(*rank_eval.wilson_interval(2, 4))
     with pytest.raises(ParameterError, match="reference"):
         rank_eval.paired_comparison(rows[rows["method"] == "N-sigma"])
+
+
+def test_failure_breakdown_counts_roles_of_misses():
+    rows = pd.DataFrame({
+        "case": ["a", "b", "c", "d", "a"],
+        "method": ["rca", "rca", "rca", "rca", "N-sigma"],
+        "group": ["ot_fault", "ot_fault", "it_change", "it_change", "ot_fault"],
+        "hit": [1, 3, None, 2, 4],
+        "top role": ["origin", "trigger", "origin", "trigger", None],
+        "root role": ["origin", "chain", "not ranked", "trigger", None],
+    })
+    top, root = rank_eval.failure_breakdown(rows)
+    top, root = top.set_index("cause"), root.set_index("cause")
+    # Case a was right first and the N-sigma row is not rca's: three misses remain.
+    assert top.loc["all", "all"] == 3
+    assert top.loc["ot_fault", "trigger"] == 1 and top.loc["it_change", "origin"] == 1
+    assert top.loc["it_change", "trigger"] == 1
+    assert root.loc["ot_fault", "chain"] == 1 and root.loc["it_change", "not ranked"] == 1
+    assert "origin" not in root.columns  # the only root found as origin was ranked first
+    # Rows without roles (older runs, wide-frame datasets) give no breakdown.
+    empty_top, empty_root = rank_eval.failure_breakdown(rows.drop(columns=["top role", "root role"]))
+    assert empty_top.empty and empty_root.empty
