@@ -309,26 +309,28 @@ def test_real_tep_and_petshop_cases():
 
 
 def test_wilson_interval_known_values_and_bounds():
-    # Reference values (Wilson 1927; as statsmodels' proportion_confint(method="wilson")).
-    from statsmodels.stats.proportion import proportion_confint
-
-    for k, n in [(0, 10), (5, 10), (10, 10), (29, 96), (1, 48)]:
+    # Newcombe (1998), Stat. Med. 17:857, Table I, method 3 (Wilson score), 95 %.
+    for k, n, ref in [(81, 263, (0.2553, 0.3662)), (15, 148, (0.0624, 0.1605)),
+                      (0, 20, (0.0, 0.1611)), (1, 29, (0.0061, 0.1718))]:
         lo, hi = rank_eval.wilson_interval(k, n)
-        ref = proportion_confint(k, n, alpha=0.05, method="wilson")
-        assert (lo, hi) == pytest.approx(ref, abs=1e-6)
+        assert (lo, hi) == pytest.approx(ref, abs=1e-4)
+    for k, n in [(0, 10), (5, 10), (10, 10), (29, 96)]:
+        lo, hi = rank_eval.wilson_interval(k, n)
         assert 0.0 <= lo <= k / n <= hi <= 1.0
+    assert rank_eval.wilson_interval(10, 10)[1] == 1.0 and rank_eval.wilson_interval(0, 10)[0] == 0.0
     with pytest.raises(ParameterError, match="k, n"):
         rank_eval.wilson_interval(11, 10)
     with pytest.raises(ParameterError, match="n: expected"):
         rank_eval.wilson_interval(0, -1)
 
 
-def test_mcnemar_exact_against_binomial_test():
-    from scipy.stats import binomtest
-
-    for a, b in [(9, 1), (1, 9), (12, 5), (3, 3), (0, 7)]:
-        assert rank_eval.mcnemar_exact(a, b) == pytest.approx(binomtest(a, a + b, 0.5).pvalue)
-    assert rank_eval.mcnemar_exact(0, 0) == 1.0
+def test_mcnemar_exact_against_binomial_sums():
+    # Two-sided exact test: 2 x P(X <= min) for X ~ Binomial(only_a + only_b, 1/2), at most 1.
+    assert rank_eval.mcnemar_exact(9, 1) == pytest.approx(2 * (1 + 10) / 2 ** 10)
+    assert rank_eval.mcnemar_exact(1, 9) == pytest.approx(2 * (1 + 10) / 2 ** 10)
+    assert rank_eval.mcnemar_exact(12, 5) == pytest.approx(2 * (1 + 17 + 136 + 680 + 2380 + 6188) / 2 ** 17)
+    assert rank_eval.mcnemar_exact(0, 7) == pytest.approx(2 / 2 ** 7)
+    assert rank_eval.mcnemar_exact(3, 3) == 1.0 and rank_eval.mcnemar_exact(0, 0) == 1.0
     with pytest.raises(ParameterError, match="only_b"):
         rank_eval.mcnemar_exact(1, -2)
 
