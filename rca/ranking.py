@@ -457,6 +457,9 @@ DEVICE_NATS = 10.0
 #: something else (see :func:`_follows_setpoint`).
 SETPOINT_RESPONSE_RATIO = 3.0
 CORR_NATS_CAP = 20.0
+#: Weakest co-fluctuation (|r|) whose sign is taken as the direction in which a change of the
+#: source moves the target (see :func:`_against_coupling`).
+DIRECTION_MIN_R = 0.2
 #: Fewest candidate parents for which their median co-fluctuation evidence is the baseline.
 CALIBRATION_MIN_PARENTS = 5
 
@@ -470,6 +473,31 @@ def _chance_rate(strengths: np.ndarray, strength: float, span_s: float) -> float
     is bound to be close by chance)."""
     n_ge = strengths.size - int(np.searchsorted(strengths, strength, "left"))
     return max(n_ge, 1) / span_s
+
+
+def _against_coupling(r: float, x_delta: float, y_delta: float) -> bool:
+    """Whether two changes went against the way their signals fluctuate together.
+
+    Signals that co-fluctuate with correlation ``r`` pass a disturbance of the source on
+    with that sign: a step of the source moves the target the same way when ``r > 0`` and
+    the other way when ``r < 0``. A target that moved the other way (``r * x_delta * y_delta
+    < 0``) was moved by something else; the coupling is real, but it is no evidence that
+    *this* change of the source explains *that* change of the target (a flow on a shared
+    header stepped up just before the symptom fell). Only a clear coupling
+    (``|r| >=`` :data:`DIRECTION_MIN_R`) states a direction, and both moves must be known.
+
+    Examples
+    --------
+    >>> _against_coupling(0.5, +2.0, -1.0)
+    True
+    >>> _against_coupling(-0.5, +2.0, -1.0)  # an inverse coupling: y falls when x rises
+    False
+    >>> _against_coupling(0.05, +2.0, -1.0)  # too weak to state a direction
+    False
+    """
+    if not (np.isfinite(r) and np.isfinite(x_delta) and np.isfinite(y_delta)):
+        return False
+    return bool(abs(r) >= DIRECTION_MIN_R and r * x_delta * y_delta < 0)
 
 
 def _hop_evidence(x, y, last, lag, y_lo, y_hi, rate_chance, step, profiles, devices=None,
@@ -495,13 +523,18 @@ def _hop_evidence(x, y, last, lag, y_lo, y_hi, rate_chance, step, profiles, devi
     lag_hi = y_hi - last.lo + step
     p, r = profiles.p_value(x, y, lag_lo, lag_hi)
     corr = min(-math.log(p), CORR_NATS_CAP)
+    # Co-fluctuation is evidence of a path only when the two changes went the way the path
+    # carries a change.
+    against = _against_coupling(r, x_delta, y_delta)
+    if against:
+        corr = 0.0
     same = _same_device(x, y, devices)
     follows = _follows_setpoint(x, y, x_delta, y_delta) if same else None
     # A setpoint and its own measurement share a loop, but the loop explains only a move of
     # the measurement that the setpoint's step could have caused.
     device = DEVICE_NATS if (same and follows is not False and lag <= pd.Timedelta("5min")) else 0.0
     return {"timing": timing, "corr": corr, "r": r, "device": device, "total": timing + corr + device,
-            "setpoint_mismatch": follows is False}
+            "setpoint_mismatch": follows is False, "against_coupling": against}
 
 
 #: Kinds of change on the level track of detect_changes (a variance change has its own track).
@@ -1035,6 +1068,9 @@ def _signal_evidence(x, ch, role, sym_time, hop_why, via, tz) -> str:
             typical = (f"; typical of the other candidates: p = {math.exp(-h['corr_baseline']):.0e}"
                        if h.get("corr_baseline", 0.0) > 0 else "")
             why.append(f"they fluctuate together (r = {h['r']:.2f}, p = {math.exp(-raw):.0e}{typical})")
+        if h.get("against_coupling"):
+            why.append(f"they fluctuate together (r = {h['r']:.2f}), but this change moved {target} the "
+                       "other way, so that is not counted as evidence")
         if h["device"]:
             why.append("same device")
         elif h.get("setpoint_mismatch"):
