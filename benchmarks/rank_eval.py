@@ -545,8 +545,9 @@ def report_frames(rows: pd.DataFrame, title: str, cases) -> str:
             answers_of = {c.case_id: c.answers for c in cases}
             used = [f"{case} ({', '.join(sorted(set(s) & answers_of[case]))})"
                     for case, s in zip(r["case"], r["stand-in symptoms"]) if set(s) & answers_of[case]]
-            out += [f"Without a named symptom rca takes the strongest changes as the symptom and does not rank "
-                    f"them as causes; a root variable was among them in {len(used)} of {len(r)} faults: "
+            out += [f"Without a named symptom rca takes the strongest changes near the incident start as stand-in "
+                    f"symptoms (ranked with the other candidates); a root variable was among them in {len(used)} "
+                    f"of {len(r)} faults: "
                     + (", ".join(used) or "none") + ".", ""]
     else:
         groups = list(dict.fromkeys(c.group for c in cases))
