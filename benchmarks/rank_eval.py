@@ -160,7 +160,12 @@ def average_accuracy(hits, k: int = 5) -> float:
     return float(np.mean([accuracy_at(hits, j) for j in range(1, k + 1)]))
 
 
-def wilson_interval(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+def _check_count(name: str, v) -> None:
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
+        raise ParameterError(f"{name}: expected a whole number >= 0, got {v!r}")
+
+
+def wilson_interval(k: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
     """Wilson score interval of a share ``k / n`` (95 % by default), by statsmodels'
     ``proportion_confint(method="wilson")``.
 
@@ -174,15 +179,13 @@ def wilson_interval(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
     >>> [round(v, 3) for v in wilson_interval(0, 10)]
     [0.0, 0.278]
     """
-    from scipy.stats import norm
     from statsmodels.stats.proportion import proportion_confint
 
-    for name, v in (("k", k), ("n", n)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
-            raise ParameterError(f"{name}: expected a whole number >= 0, got {v!r}")
+    _check_count("k", k)
+    _check_count("n", n)
     if n == 0 or k > n:
         raise ParameterError(f"k, n: expected 0 <= k <= n and n >= 1, got k={k}, n={n}")
-    lo, hi = proportion_confint(k, n, alpha=2 * norm.sf(z), method="wilson")
+    lo, hi = proportion_confint(k, n, alpha=alpha, method="wilson")
     return float(lo), float(hi)
 
 
@@ -201,9 +204,8 @@ def mcnemar_exact(only_a: int, only_b: int) -> float:
     """
     from statsmodels.stats.contingency_tables import mcnemar
 
-    for name, v in (("only_a", only_a), ("only_b", only_b)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
-            raise ParameterError(f"{name}: expected a whole number >= 0, got {v!r}")
+    _check_count("only_a", only_a)
+    _check_count("only_b", only_b)
     if only_a + only_b == 0:
         return 1.0
     return float(mcnemar([[0, only_a], [only_b, 0]], exact=True).pvalue)
@@ -506,7 +508,7 @@ def failure_breakdown(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     r = rows[(rows["method"] == "rca")]
     if "top role" not in r:
         return pd.DataFrame(), pd.DataFrame()
-    wrong = r[(r["hit"] != 1) | r["hit"].isna()]
+    wrong = r[r["hit"] != 1]  # a miss (NaN) is != 1 too
     if wrong.empty:
         return pd.DataFrame(), pd.DataFrame()
     top = pd.crosstab(wrong["group"], wrong["top role"].fillna("(none)"), margins=True, margins_name="all")
