@@ -600,6 +600,28 @@ COMMAND_BONUS = 1.3
 #: Score factor of a controller output that moved other than by an exact step (see
 #: :func:`_is_controller_output`).
 CONTROLLER_OUTPUT_FACTOR = 0.5
+#: A candidate's score is ``exp(sum of weight x term)`` over the named terms of its evidence
+#: (``attrs["score_terms"]`` of the ranking lists them per candidate). A signal of the chain:
+#: ``link``, ``own_hop``, ``size`` and ``earliness`` are the logarithms of the factors described
+#: in docs/ranking.md, ``command`` and ``controller_output`` are 1 where they apply. An event
+#: source: the terms of the change it is scored against, plus ``trigger`` (the logarithm of
+#: lift + probability of being that change's trigger) and ``event`` (1).
+SCORE_WEIGHTS = {
+    "link": 1.0,
+    "own_hop": 1.0,
+    "size": 1.0,
+    "earliness": 1.0,
+    "command": math.log(COMMAND_BONUS),
+    "controller_output": math.log(CONTROLLER_OUTPUT_FACTOR),
+    "trigger": 1.0,
+    "event": 0.0,
+}
+
+
+def _weighted(terms: dict) -> float:
+    return math.exp(sum(SCORE_WEIGHTS[k] * v for k, v in terms.items()))
+
+
 #: Score factor of a stand-in symptom (no symptom named) that moved after the first stand-in.
 STAND_IN_LATER_FACTOR = 0.5
 RUN_GAP_DIVISOR = 1.5
@@ -909,8 +931,18 @@ def rank_candidates(
             # began, unless it was stepped by hand (an exact step, a command, above).
             if command == 1.0 and _is_controller_output(x):
                 command = CONTROLLER_OUTPUT_FACTOR
-            score = link[x] * (0.5 + 0.5 * own) * (0.5 + 0.5 * size) * early * command
-            rows.append(_signal_row(x, onset_of[x], score, link[x], "chain", seq, info, sym_time, hop_why, via, tz))
+            terms = {
+                "link": math.log(link[x]),
+                "own_hop": math.log(0.5 + 0.5 * own),
+                "size": math.log(0.5 + 0.5 * size),
+                "earliness": math.log(early),
+                "command": 1.0 if command == COMMAND_BONUS else 0.0,
+                "controller_output": 1.0 if command == CONTROLLER_OUTPUT_FACTOR else 0.0,
+            }
+            row = _signal_row(x, onset_of[x], _weighted(terms), link[x], "chain", seq, info, sym_time, hop_why,
+                              via, tz)
+            row["_terms"] = terms
+            rows.append(row)
         elif seq:
             first = seq[0]
             role = "after symptom" if first.time > sym_hi else "unlinked"
@@ -944,6 +976,7 @@ def rank_candidates(
                                                            step, event_classes, 0.5, tz)}
     else:
         members = cands[cands["role"].isin(["origin", "chain"]) & (cands["score"] > 0)]
+        terms_of = {str(n): t for n, t in zip(cands["name"], cands["_terms"]) if isinstance(t, dict)}
         for _, m in members.iterrows():
             name = str(m["name"])
             last = last_of.get(name)
@@ -953,7 +986,8 @@ def rank_candidates(
                 strongest = max(run, key=lambda c: c.strength)
                 anchors = sorted({(run[0].time, run[0].kind), (strongest.time, strongest.kind)})
             for row in _score_events(table, anchors, sym_time, lo, hi, event_lead, step, event_classes,
-                                     float(m["score"]), tz, chain_devices=chain_devices,
+                                     float(m["score"]), tz, anchor_terms=terms_of.get(name),
+                                     chain_devices=chain_devices,
                                      root_domain=str(m["domain"]), root_name=name,
                                      first_of_chain=name == str(origin["name"])):
                 kept = best_rows.get(row["name"])
@@ -964,6 +998,7 @@ def rank_candidates(
         cands = pd.concat([cands, pd.DataFrame(ev_rows)], ignore_index=True)
 
     cands = cands.sort_values(["score", "onset"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    terms = cands.pop("_terms") if "_terms" in cands else pd.Series([None] * len(cands))
     cands.insert(0, "rank", np.arange(1, len(cands) + 1))
     cands["onset"] = pd.to_datetime(cands["onset"], utc=True)
     if top is not None:
@@ -983,6 +1018,9 @@ def rank_candidates(
     # Plain records, not a DataFrame: pandas compares attrs when frames are combined.
     edges = _edges(via, when, link, hop_why, symptoms)
     cands.attrs["propagation"] = edges.astype(object).where(edges.notna(), None).to_dict("records")
+    # Per candidate (best first, as the rows): the terms its score is made of, or None for a
+    # score that is set, not weighed (the symptom, a stand-in, an unlinked or later change).
+    cands.attrs["score_terms"] = [dict(t) if isinstance(t, dict) else None for t in terms][:len(cands)]
     return cands
 
 
@@ -1142,8 +1180,8 @@ class _EventTable:
         return cls_(time, time.as_unit("ns").asi8, source, kind, message, domain, klass, rate)
 
 
-def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_score, tz, chain_devices=(),
-                  root_domain="", root_name=None, first_of_chain=True) -> list:
+def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_score, tz, anchor_terms=None,
+                  chain_devices=(), root_domain="", root_name=None, first_of_chain=True) -> list:
     """Event sources as candidates: how likely each source's events in the ``lead`` before a
     change of the chain (``anchors``: (time, kind) of the changes of one signal's run) are
     its trigger.
@@ -1208,7 +1246,10 @@ def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_s
         # Only an action (a change, a configuration, an operator's move) can be ranked above
         # the change it precedes; alarms, alerts and routine events are at most context.
         lift = ORIGIN_TRIGGER_LIFT if first_of_chain else LATER_TRIGGER_LIFT
-        score = root_score * (lift + prob) if cls == "action" else root_score * 0.9 * prob
+        factor = (lift + prob) if cls == "action" else 0.9 * prob
+        own_terms = {"trigger": math.log(max(factor, 1e-300)), "event": 1.0}
+        score = root_score * _weighted(own_terms)
+        terms = None if anchor_terms is None else {**anchor_terms, **own_terms}
         when = "in the same sampling interval as" if gap < 0 else f"{_fmt_lag(pd.Timedelta(seconds=gap))} before"
         what = "the first change of the chain" if (first_of_chain and t_anchor == anchors[0][0]) else (
             f"the change of {root_name} at {_local(t_anchor, tz)}")
@@ -1228,6 +1269,7 @@ def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_s
                 "link": float(prob),
                 "lead": sym_time - t_event,
                 "role": "trigger",
+                "_terms": terms,
             }
         )
     return rows

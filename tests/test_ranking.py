@@ -576,3 +576,28 @@ def test_co_fluctuation_links_only_changes_that_went_the_way_the_coupling_carrie
     text = _signal_evidence("U1.FT101.PV", ch, "chain", t + pd.Timedelta("40s"), {"U1.FT101.PV": hop},
                             {"U1.FT101.PV": "U1.TT131.PV"}, None)
     assert "r = 0.85" in text and "moved U1.TT131.PV the other way" in text
+
+
+def test_every_weighed_score_is_the_exponential_of_its_weighted_terms(plant, monkeypatch):
+    import math
+
+    import rca.ranking as ranking
+
+    signals, events, info = plant
+    kwargs = dict(events=events, signal_info=info, incident_start="2026-03-04T09:10:00Z", symptom="L1.QI103.PV")
+    r = rank_candidates(signals, **kwargs)
+    terms = r.attrs["score_terms"]
+    assert len(terms) == len(r)
+    weighed = [(s, t) for s, t in zip(r["score"], terms) if t is not None]
+    assert {row for row, t in zip(r["role"], terms) if t is not None} >= {"origin", "chain", "trigger"}
+    assert set().union(*(t.keys() for _, t in weighed)) <= set(ranking.SCORE_WEIGHTS)
+    for score, t in weighed:
+        assert score == pytest.approx(math.exp(sum(ranking.SCORE_WEIGHTS[k] * v for k, v in t.items())), rel=1e-9)
+    # Set scores (the symptom, unlinked changes) carry no terms.
+    assert all(t is None for t, role in zip(terms, r["role"]) if role in ("symptom", "unlinked", "after symptom"))
+    assert len(rank_candidates(signals, top=3, **kwargs).attrs["score_terms"]) == 3
+    # The weights are what orders the candidates: reweigh link and earliness and the order changes.
+    monkeypatch.setitem(ranking.SCORE_WEIGHTS, "link", 0.0)
+    monkeypatch.setitem(ranking.SCORE_WEIGHTS, "earliness", -5.0)
+    other = rank_candidates(signals, **kwargs)
+    assert list(other["name"]) != list(r["name"])
