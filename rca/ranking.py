@@ -606,7 +606,7 @@ CONTROLLER_OUTPUT_FACTOR = 0.5
 #: in docs/ranking.md, ``command`` and ``controller_output`` are 1 where they apply. An event
 #: source: the terms of the change it is scored against, plus ``trigger`` (the logarithm of
 #: lift + probability of being that change's trigger) and ``event`` (1).
-SCORE_WEIGHTS = {
+HAND_SET_WEIGHTS = {
     "link": 1.0,
     "own_hop": 1.0,
     "size": 1.0,
@@ -615,6 +615,43 @@ SCORE_WEIGHTS = {
     "controller_output": math.log(CONTROLLER_OUTPUT_FACTOR),
     "trigger": 1.0,
     "event": 0.0,
+    "hop_timing": 0.0,
+    "hop_cofluctuation": 0.0,
+    "hop_device": 0.0,
+    "strength": 0.0,
+    "parents": 0.0,
+    "event_action": 0.0,
+    "event_same_device": 0.0,
+    "event_other_domain": 0.0,
+    "event_chance": 0.0,
+    "event_proximity": 0.0,
+    "event_of_origin": 0.0,
+    "event_count": 0.0,
+}
+#: The weights in force: estimated on the development incidents by
+#: ``benchmarks/fit_ranking_weights.py`` (it prints them), starting from and pulled towards
+#: :data:`HAND_SET_WEIGHTS`; see docs/ranking.md.
+SCORE_WEIGHTS = {
+    "link": 2.531,
+    "own_hop": 1.424,
+    "size": 1.780,
+    "earliness": 2.612,
+    "command": -0.192,
+    "controller_output": -1.250,
+    "trigger": 3.327,
+    "event": -0.725,
+    "hop_timing": -0.016,
+    "hop_cofluctuation": -0.006,
+    "hop_device": 0.279,
+    "strength": 0.416,
+    "parents": -0.039,
+    "event_action": -0.052,
+    "event_same_device": 0.787,
+    "event_other_domain": 0.000,
+    "event_chance": -0.039,
+    "event_proximity": 0.781,
+    "event_of_origin": 0.310,
+    "event_count": 0.084,
 }
 
 
@@ -894,6 +931,10 @@ def rank_candidates(
     #    within the chain (the chain's origin is its earliest well-linked change).
     rows = []
     strongest = {s: max(c.strength for c in seq) for s, seq in runs.items()}
+    parents_of: dict = {}
+    for x_, y_ in via.items():
+        if y_ is not None:
+            parents_of[y_] = parents_of.get(y_, 0) + 1
     linked = [x for x in link if x not in symptoms]
     first_onset = min((onset_of[x] for x in linked), default=sym_time)
     chain_span = max((sym_time - first_onset).total_seconds(), step.total_seconds())
@@ -938,6 +979,14 @@ def rank_candidates(
                 "earliness": math.log(early),
                 "command": 1.0 if command == COMMAND_BONUS else 0.0,
                 "controller_output": 1.0 if command == CONTROLLER_OUTPUT_FACTOR else 0.0,
+                # The evidence of the hop that attaches x, part by part [nats], beyond its share in
+                # own_hop; how strong x's change is; how many signals link into x (a change that
+                # many others could explain is more likely downstream).
+                "hop_timing": float(hop_why[x]["timing"]) if x in hop_why else 0.0,
+                "hop_cofluctuation": float(hop_why[x]["corr"]) if x in hop_why else 0.0,
+                "hop_device": 1.0 if x in hop_why and hop_why[x]["device"] > 0 else 0.0,
+                "strength": math.log1p(ch.strength if ch is not None else 0.0),
+                "parents": float(parents_of.get(x, 0)),
             }
             row = _signal_row(x, onset_of[x], _weighted(terms), link[x], "chain", seq, info, sym_time, hop_why,
                               via, tz)
@@ -1237,17 +1286,28 @@ def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_s
         else:
             relevance = 1.0
         odds = EVENT_PRIOR_ODDS[cls] * relevance * proximity / max(p_chance, 1e-6)
-        by_source.setdefault(source, []).append((odds, i, cls, gap, t_anchor))
+        by_source.setdefault(source, []).append((odds, i, cls, gap, t_anchor, relevance, p_chance, proximity))
     rows = []
     for source, items in by_source.items():
         total = sum(o for o, *_ in items)
         prob = total / (1.0 + total)
-        _, i, cls, gap, t_anchor = max(items, key=lambda it: it[0])
+        _, i, cls, gap, t_anchor, relevance, p_chance, proximity = max(items, key=lambda it: it[0])
         # Only an action (a change, a configuration, an operator's move) can be ranked above
         # the change it precedes; alarms, alerts and routine events are at most context.
         lift = ORIGIN_TRIGGER_LIFT if first_of_chain else LATER_TRIGGER_LIFT
         factor = (lift + prob) if cls == "action" else 0.9 * prob
-        own_terms = {"trigger": math.log(max(factor, 1e-300)), "event": 1.0}
+        own_terms = {
+            "trigger": math.log(max(factor, 1e-300)),
+            "event": 1.0,
+            # The parts of the trigger's odds, so that they can be weighed apart.
+            "event_action": 1.0 if cls == "action" else 0.0,
+            "event_same_device": 1.0 if relevance == DEVICE_EVENT_FACTOR else 0.0,
+            "event_other_domain": 1.0 if relevance == OTHER_DOMAIN_FACTOR else 0.0,
+            "event_chance": math.log(max(p_chance, 1e-6)),
+            "event_proximity": float(proximity),
+            "event_of_origin": 1.0 if first_of_chain else 0.0,
+            "event_count": float(len(items)),
+        }
         score = root_score * _weighted(own_terms)
         terms = None if anchor_terms is None else {**anchor_terms, **own_terms}
         when = "in the same sampling interval as" if gap < 0 else f"{_fmt_lag(pd.Timedelta(seconds=gap))} before"

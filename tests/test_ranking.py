@@ -479,7 +479,9 @@ def test_journal_comments_are_routine():
 
 
 def test_a_controller_output_that_compensates_is_not_taken_for_the_origin():
-    from rca.ranking import CONTROLLER_OUTPUT_FACTOR, _is_controller_output
+    import math
+
+    from rca.ranking import CONTROLLER_OUTPUT_FACTOR, HAND_SET_WEIGHTS, SCORE_WEIGHTS, _is_controller_output
 
     assert _is_controller_output("PK5.FIC391.OUT") and _is_controller_output("EX2_FIC457.OUT")
     assert _is_controller_output("TIC_150_OUT") and _is_controller_output("Unit/PIC801/OP")
@@ -497,8 +499,9 @@ def test_a_controller_output_that_compensates_is_not_taken_for_the_origin():
     as_pv = rank_candidates(signals.assign(**{"U9.XI999.PV": out}), **kw).set_index("name")
     as_out = rank_candidates(signals.assign(**{"U9.XIC999.OUT": out}), **kw).set_index("name")
     assert as_pv.loc["U9.XI999.PV", "role"] in ("origin", "chain")
-    assert as_out.loc["U9.XIC999.OUT", "score"] == pytest.approx(
-        CONTROLLER_OUTPUT_FACTOR * as_pv.loc["U9.XI999.PV", "score"])
+    factor = math.exp(SCORE_WEIGHTS["controller_output"])
+    assert factor < 1 and HAND_SET_WEIGHTS["controller_output"] == pytest.approx(math.log(CONTROLLER_OUTPUT_FACTOR))
+    assert as_out.loc["U9.XIC999.OUT", "score"] == pytest.approx(factor * as_pv.loc["U9.XI999.PV", "score"])
     assert as_out.loc["U1.FT123.PV", "rank"] == 1
     assert "controller's output" in as_out.loc["U9.XIC999.OUT", "evidence"]
     assert "controller's output" not in as_pv.loc["U9.XI999.PV", "evidence"]
@@ -560,13 +563,17 @@ def test_co_fluctuation_links_only_changes_that_went_the_way_the_coupling_carrie
         r = rank_candidates(_shared_header(seed), **kw).set_index("name")
         assert r.loc["U1.TT105.PV", "rank"] == 1, seed
         assert r.loc["U1.FT101.PV", "rank"] > 1
-        # Without the direction rule the flow increase's co-fluctuation would carry it to the top:
-        # the case tests the rule, not something else.
+        # Without the direction rule the flow increase links more firmly, through its
+        # co-fluctuation, and with the hand-set weights that carries it to the top: the case
+        # tests the rule, not something else.
         with monkeypatch.context() as m:
             m.setattr(ranking, "DIRECTION_MIN_R", np.inf)
-            r = rank_candidates(_shared_header(seed), **kw).set_index("name")
-        assert r.loc["U1.FT101.PV", "rank"] == 1, seed
-        assert "they fluctuate together" in r.loc["U1.FT101.PV", "evidence"]
+            off = rank_candidates(_shared_header(seed), **kw).set_index("name")
+            m.setattr(ranking, "SCORE_WEIGHTS", dict(ranking.HAND_SET_WEIGHTS))
+            off_hand_set = rank_candidates(_shared_header(seed), **kw).set_index("name")
+        assert off.loc["U1.FT101.PV", "link"] > r.loc["U1.FT101.PV", "link"], seed
+        assert "they fluctuate together" in off.loc["U1.FT101.PV", "evidence"]
+        assert off_hand_set.loc["U1.FT101.PV", "rank"] == 1, seed
     # Said so in the evidence when such a hop is what links a candidate.
     from rca.ranking import _Change, _signal_evidence
 
