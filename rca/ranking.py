@@ -601,11 +601,15 @@ COMMAND_BONUS = 1.3
 #: :func:`_is_controller_output`).
 CONTROLLER_OUTPUT_FACTOR = 0.5
 #: A candidate's score is ``exp(sum of weight x term)`` over the named terms of its evidence
-#: (``attrs["score_terms"]`` of the ranking lists them per candidate). A signal of the chain:
-#: ``link``, ``own_hop``, ``size`` and ``earliness`` are the logarithms of the factors described
-#: in docs/ranking.md, ``command`` and ``controller_output`` are 1 where they apply. An event
-#: source: the terms of the change it is scored against, plus ``trigger`` (the logarithm of
-#: lift + probability of being that change's trigger) and ``event`` (1).
+#: (``attrs["score_terms"]`` of the ranking lists them per candidate; docs/ranking.md,
+#: "Weights", describes every term). A signal of the chain: ``link``, ``own_hop``, ``size``
+#: and ``earliness`` are the logarithms of the factors of the hand-set score, ``command`` and
+#: ``controller_output`` are 1 where they apply, the ``hop_*`` terms, ``strength`` and
+#: ``parents`` describe its change and how it attaches. An event source: the terms of the
+#: change it is scored against, plus ``trigger`` (the logarithm of lift + probability of being
+#: that change's trigger), ``event`` (1) and the ``event_*`` parts of its odds. A non-action
+#: event is capped at 0.9 x probability x the change's score. These weights give the hand-set
+#: score (the parts that it did not have weigh 0).
 HAND_SET_WEIGHTS = {
     "link": 1.0,
     "own_hop": 1.0,
@@ -1192,6 +1196,10 @@ LATER_TRIGGER_LIFT = 0.25
 
 GRADUAL_FACTOR = 0.3
 PROXIMITY_DIVISOR = 5.0
+#: ``event_count`` (a source's events near the chain's changes) is counted up to this: the
+#: 99th percentile in the development incidents its weight was fitted on. Its weight is
+#: linear; beyond that range it would extrapolate (sources with up to 177 such events exist).
+EVENT_COUNT_CAP = 31
 
 
 @dataclass
@@ -1306,9 +1314,14 @@ def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_s
             "event_chance": math.log(max(p_chance, 1e-6)),
             "event_proximity": float(proximity),
             "event_of_origin": 1.0 if first_of_chain else 0.0,
-            "event_count": float(len(items)),
+            "event_count": float(min(len(items), EVENT_COUNT_CAP)),
         }
-        score = root_score * _weighted(own_terms)
+        weighed = _weighted(own_terms)
+        if cls != "action":
+            # Alarms, alerts, routine and other events are context: whatever the weights, never
+            # above the change they precede (as with the hand-set factor 0.9 x probability).
+            weighed = min(weighed, 0.9 * prob)
+        score = root_score * weighed
         terms = None if anchor_terms is None else {**anchor_terms, **own_terms}
         when = "in the same sampling interval as" if gap < 0 else f"{_fmt_lag(pd.Timedelta(seconds=gap))} before"
         what = "the first change of the chain" if (first_of_chain and t_anchor == anchors[0][0]) else (
