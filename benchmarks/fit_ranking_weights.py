@@ -22,7 +22,7 @@ checked by ranking again (``benchmarks/rank_eval.py`` on fresh seeds), not by th
 re-scoring alone.
 
 Run: ``nice -n 10 .venv/bin/python benchmarks/fit_ranking_weights.py [--lam 0.5] [--tau 0.3]
-[--records FILE]`` (about 12 min on two cores with the incidents cached; they are written on
+[--records FILE]`` (6-12 min on two cores with the incidents cached; they are written on
 first use; the fit itself takes under a minute).
 """
 
