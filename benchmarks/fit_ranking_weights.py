@@ -19,7 +19,8 @@ Every weighed score of the ranking is ``exp(sum of weight x term)`` over named t
 The candidates' terms are computed once, with the hand-set weights: the chain's origin (and so
 which events are scored as its trigger) depends on the scores, so the fitted weights are
 checked by ranking again (``benchmarks/rank_eval.py`` on fresh seeds), not by this script's
-re-scoring alone.
+re-scoring alone. The re-scoring also leaves out the cap on events that are not actions
+(``0.9 x probability x`` the change's score), which the ranking applies whatever the weights.
 
 Run: ``nice -n 10 .venv/bin/python benchmarks/fit_ranking_weights.py [--lam 0.5] [--tau 0.3]
 [--records FILE]`` (6-12 min on two cores with the incidents cached; they are written on
