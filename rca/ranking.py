@@ -970,19 +970,18 @@ def rank_candidates(
             early = 1.0 + EARLY_BONUS * own * max(lead, 0.0) / chain_span
             # A clean step in an otherwise constant signal is a command (a setpoint, a mode, an
             # on/off): among changes at the same time it is the one that moved the others.
-            command = COMMAND_BONUS if (ch is not None and ch.kind == "mean" and ch.quiet) else 1.0
+            is_command = ch is not None and ch.kind == "mean" and ch.quiet
             # A controller in automatic moves its output to make up for a disturbance: the
             # output moving is the loop's response (a "compensation"), not where the trouble
             # began, unless it was stepped by hand (an exact step, a command, above).
-            if command == 1.0 and _is_controller_output(x):
-                command = CONTROLLER_OUTPUT_FACTOR
+            is_output = not is_command and _is_controller_output(x)
             terms = {
                 "link": math.log(link[x]),
                 "own_hop": math.log(0.5 + 0.5 * own),
                 "size": math.log(0.5 + 0.5 * size),
                 "earliness": math.log(early),
-                "command": 1.0 if command == COMMAND_BONUS else 0.0,
-                "controller_output": 1.0 if command == CONTROLLER_OUTPUT_FACTOR else 0.0,
+                "command": float(is_command),
+                "controller_output": float(is_output),
                 # The evidence of the hop that attaches x, part by part [nats], beyond its share in
                 # own_hop; how strong x's change is; how many signals link into x (a change that
                 # many others could explain is more likely downstream).

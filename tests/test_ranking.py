@@ -613,3 +613,19 @@ def test_every_weighed_score_is_the_exponential_of_its_weighted_terms(plant, mon
     monkeypatch.setitem(ranking.SCORE_WEIGHTS, "earliness", -5.0)
     other = rank_candidates(signals, **kwargs)
     assert list(other["name"]) != list(r["name"])
+
+
+def test_whatever_the_weights_an_event_that_is_not_an_action_stays_below_its_change(plant, monkeypatch):
+    import rca.ranking as ranking
+
+    signals, events, info = plant
+    # A weight that lifts every event far above its change: actions rise, the others are capped.
+    monkeypatch.setitem(ranking.SCORE_WEIGHTS, "event", 5.0)
+    monkeypatch.setitem(ranking.SCORE_WEIGHTS, "trigger", 0.0)
+    r = rank_candidates(signals, events=events, signal_info=info, incident_start="2026-03-04T09:10:00Z",
+                        symptom="L1.QI103.PV").set_index("name")
+    origin = r.attrs["settings"]["origin"]
+    assert r.loc["scada-01", "score"] > r.loc[origin, "score"]  # an action: lifted by the weight
+    routine = r.loc["ad-01"]  # logins
+    assert routine["type"] == "event" and routine["rank"] > r.loc[origin, "rank"]
+    assert routine["score"] <= 0.9 * routine["link"] * r.loc[origin, "score"] * (1 + 1e-9)
