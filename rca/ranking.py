@@ -1294,19 +1294,17 @@ def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_s
         cls = table.cls[i]
         p_chance = 1.0 - math.exp(-float(table.rate[i]) * covered)
         source, domain = table.source[i], table.domain[i]
-        if cls in ("action", "other") and (source in chain_devices or _loop(source) in chain_devices):
-            relevance = DEVICE_EVENT_FACTOR
-        elif root_domain and domain and domain != root_domain:
-            relevance = OTHER_DOMAIN_FACTOR
-        else:
-            relevance = 1.0
+        same_device = cls in ("action", "other") and (source in chain_devices or _loop(source) in chain_devices)
+        other_domain = not same_device and bool(root_domain and domain and domain != root_domain)
+        relevance = DEVICE_EVENT_FACTOR if same_device else OTHER_DOMAIN_FACTOR if other_domain else 1.0
         odds = EVENT_PRIOR_ODDS[cls] * relevance * proximity / max(p_chance, 1e-6)
-        by_source.setdefault(source, []).append((odds, i, cls, gap, t_anchor, relevance, p_chance, proximity))
+        by_source.setdefault(source, []).append((odds, i, cls, gap, t_anchor, same_device, other_domain, p_chance,
+                                                 proximity))
     rows = []
     for source, items in by_source.items():
         total = sum(o for o, *_ in items)
         prob = total / (1.0 + total)
-        _, i, cls, gap, t_anchor, relevance, p_chance, proximity = max(items, key=lambda it: it[0])
+        _, i, cls, gap, t_anchor, same_device, other_domain, p_chance, proximity = max(items, key=lambda it: it[0])
         # Only an action (a change, a configuration, an operator's move) can be ranked above
         # the change it precedes; alarms, alerts and routine events are at most context.
         lift = ORIGIN_TRIGGER_LIFT if first_of_chain else LATER_TRIGGER_LIFT
@@ -1316,8 +1314,8 @@ def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_s
             "event": 1.0,
             # The parts of the trigger's odds, so that they can be weighed apart.
             "event_action": 1.0 if cls == "action" else 0.0,
-            "event_same_device": 1.0 if relevance == DEVICE_EVENT_FACTOR else 0.0,
-            "event_other_domain": 1.0 if relevance == OTHER_DOMAIN_FACTOR else 0.0,
+            "event_same_device": float(same_device),
+            "event_other_domain": float(other_domain),
             "event_chance": math.log(max(p_chance, 1e-6)),
             "event_proximity": float(proximity),
             "event_of_origin": 1.0 if first_of_chain else 0.0,

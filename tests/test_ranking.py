@@ -564,16 +564,15 @@ def test_co_fluctuation_links_only_changes_that_went_the_way_the_coupling_carrie
         assert r.loc["U1.TT105.PV", "rank"] == 1, seed
         assert r.loc["U1.FT101.PV", "rank"] > 1
         # Without the direction rule the flow increase links more firmly, through its
-        # co-fluctuation, and with the hand-set weights that carries it to the top: the case
-        # tests the rule, not something else.
+        # co-fluctuation, and with the hand-set weights (in force) that carries it to the top:
+        # the case tests the rule, not something else.
         with monkeypatch.context() as m:
             m.setattr(ranking, "DIRECTION_MIN_R", np.inf)
-            off = rank_candidates(_shared_header(seed), **kw).set_index("name")
             m.setattr(ranking, "SCORE_WEIGHTS", dict(ranking.HAND_SET_WEIGHTS))
-            off_hand_set = rank_candidates(_shared_header(seed), **kw).set_index("name")
+            off = rank_candidates(_shared_header(seed), **kw).set_index("name")
         assert off.loc["U1.FT101.PV", "link"] > r.loc["U1.FT101.PV", "link"], seed
         assert "they fluctuate together" in off.loc["U1.FT101.PV", "evidence"]
-        assert off_hand_set.loc["U1.FT101.PV", "rank"] == 1, seed
+        assert off.loc["U1.FT101.PV", "rank"] == 1, seed
     # Said so in the evidence when such a hop is what links a candidate.
     from rca.ranking import _Change, _signal_evidence
 
