@@ -859,9 +859,18 @@ def rank_candidates(
         chosen = "strongest changes within the hour before the incident start"
         if unchanged is not None:
             chosen += f" (the named symptom {unchanged!r} did not change in the window)"
+        # The change each stand-in was chosen for (its strongest in that hour).
+        chosen_at = near.loc[near.groupby("signal")["strength"].idxmax(), ["signal", "time"]]
+        chosen_at = dict(zip(chosen_at["signal"], chosen_at["time"]))
     t_sym = {}
     for s in symptoms:
-        onset = _symptom_onset(runs[s], start, tol, max_lag)
+        if chosen == "given":
+            onset = _symptom_onset(runs[s], start, tol, max_lag)
+        else:
+            # A stand-in is dated by the change it was chosen for, not by the start of the run of
+            # changes leading up to it: that run may reach back hours through a slow, weak ramp
+            # that has nothing to do with the incident, and would date the whole chain before it.
+            onset = next(c for c in runs[s] if c.detected == chosen_at[s])
         t_sym[s] = onset.time
     sym_time = min(t_sym.values())
 

@@ -235,6 +235,39 @@ def test_stand_in_symptoms_are_ranked_not_hidden(plant):
     assert row["role"] == "symptom" and row["score"] == 0
 
 
+def test_a_stand_in_is_dated_by_the_change_it_was_chosen_for_not_by_the_run_before_it():
+    # No symptom named. The quality creeps up in small steps from 08:30 (detected as a ramp that
+    # runs into 09:10), then jumps at 09:10, 3 min after the valve stepped. Both are among the
+    # strongest changes of the hour before the start and stand in for the symptom. The quality
+    # stands in because of its jump; dated by the start of its run it would be "first to
+    # change" and rank above the valve, whose step set the jump off.
+    rng = np.random.default_rng(3)
+    idx = pd.date_range(T0, periods=1800, freq="10s")
+    n = len(idx)
+    at = lambda s: idx.get_loc(pd.Timestamp(f"2026-03-04 {s}", tz="UTC"))  # noqa: E731
+    valve = 50 + ar1(rng, n, 0.7, 0.3)
+    valve[at("09:07:00"):] += 8.0
+    quality = 2.0 + ar1(rng, n, 0.8, 0.05)
+    for t in ("08:30:00", "08:38:00", "08:46:00", "08:54:00", "09:02:00"):
+        quality[at(t):] += 0.3
+    quality[at("09:10:00"):] += 4.0
+    other = 10 + ar1(rng, n, 0.8, 0.2)
+    f = pd.DataFrame({"L1.FV101.PV": valve, "L1.QI103.PV": quality, "L2.PI201.PV": other}, index=idx)
+    r = rank_candidates(f, incident_start="2026-03-04T09:15:00Z")
+    settings = r.attrs["settings"]
+    assert settings["symptom_choice"].startswith("strongest changes")
+    assert set(settings["symptoms"]) == {"L1.FV101.PV", "L1.QI103.PV"}
+    # the creep was detected and belongs to the quality's run ...
+    ramp = rca.detect_changes(f.loc[:"2026-03-04 09:45"]).query("signal == 'L1.QI103.PV' and kind == 'ramp'")
+    assert len(ramp) == 1 and ramp["time"].iloc[0] <= pd.Timestamp("2026-03-04 08:31", tz="UTC")
+    # ... but the quality is dated by its jump, and the valve comes first
+    quality_row = r[r["name"] == "L1.QI103.PV"].iloc[0]
+    assert quality_row["onset"] == pd.Timestamp("2026-03-04 09:10", tz="UTC")
+    assert settings["symptom_onset"] == "2026-03-04T09:07:00Z"
+    assert r["name"].iloc[0] == "L1.FV101.PV"
+    assert "the first of them to change" in r["evidence"].iloc[0]
+
+
 def test_device_names_from_signal_info_win_over_the_name():
     from rca.ranking import _device
 
