@@ -308,10 +308,15 @@ def _row(dataset, case, group, method, ranked, seconds, error, answers, exclude=
     return row
 
 
-def run_incidents(generator: str, seeds, *, cache=None, random_seed=0, log=print) -> pd.DataFrame:
+def run_incidents(generator: str, seeds, *, cache=None, random_seed=0, log=print, symptom=True) -> pd.DataFrame:
     """Every method on every (cause, seed) incident folder of one generator.
 
-    An incident the generator cannot make is not scored; it is listed in ``attrs["skipped"]``."""
+    ``symptom=False`` ranks with the manifest's symptom withheld, as for a user who names none
+    (``rca`` then takes the strongest changes near the incident start as stand-ins; the peers
+    never use the symptom). An incident the generator cannot make is not scored; it is listed
+    in ``attrs["skipped"]``."""
+    import dataclasses
+
     import rca
 
     version = rd.generator_version(generator)
@@ -328,6 +333,8 @@ def run_incidents(generator: str, seeds, *, cache=None, random_seed=0, log=print
                 t = time.perf_counter()
                 inv = rca.open_investigation(case.manifest)
                 t_load = time.perf_counter() - t
+                if not symptom:
+                    inv.incident = dataclasses.replace(inv.incident, symptom=None)
                 cands, secs, err = _timed(rca.rank_candidates, inv)
             ranked = None if cands is None else list(cands["name"])
             rows.append(_row(generator, case.case_id, cause, "rca", ranked, secs, err, case.answers))
@@ -615,6 +622,8 @@ def main(argv=None) -> int:
     parser.add_argument("--random-seed", type=int, default=0, help="seed of the random ranking (default 0)")
     parser.add_argument("--cache", default=None, help=f"incident cache folder (default {rd.CACHE})")
     parser.add_argument("--quiet", action="store_true", help="no per-case progress lines")
+    parser.add_argument("--no-symptom", action="store_true",
+                        help="rank the generated and hold-out incidents with their symptom withheld (stand-ins)")
     args = parser.parse_args(argv)
     only = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = [s for s in only if s not in DATASETS]
@@ -635,7 +644,8 @@ def main(argv=None) -> int:
         + f"; rca/ranking.py sha256 {ranking_hash}"
         + (f"; RCA_RANK_EXP={os.environ['RCA_RANK_EXP']}" if "RCA_RANK_EXP" in os.environ else "")
         + f"; seeds per cause: generated {_seed_text(seeds)}, hold-out {_seed_text(holdout_seeds)}; "
-        f"random seed {args.random_seed}; "
+        + ("symptom withheld (--no-symptom); " if args.no_symptom else "")
+        + f"random seed {args.random_seed}; "
         f"load average at start {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
         "",
     ]
@@ -650,10 +660,12 @@ def main(argv=None) -> int:
         sections.append(text)
         print(text, flush=True)
 
+    withheld = "; symptom withheld: rca ranks against stand-ins" if args.no_symptom else ""
     if "generated" in only:
         log(f"generated incidents ({len(seeds) * 4}) ...")
-        rows = run_incidents("generated", seeds, cache=args.cache, random_seed=args.random_seed, log=log)
-        emit(report_incidents(rows, f"Generated incidents (rca.datasets, {len(rows) // len(METHODS)} cases)"))
+        rows = run_incidents("generated", seeds, cache=args.cache, random_seed=args.random_seed, log=log,
+                             symptom=not args.no_symptom)
+        emit(report_incidents(rows, f"Generated incidents (rca.datasets, {len(rows) // len(METHODS)} cases{withheld})"))
     if "holdout" in only:
         try:
             from benchmarks.holdout import generate  # noqa: F401
@@ -661,8 +673,10 @@ def main(argv=None) -> int:
             emit(f"### Hold-out incidents\n\nskipped: benchmarks.holdout.generate cannot be imported ({exc})\n")
         else:
             log(f"hold-out incidents ({len(holdout_seeds) * 4}) ...")
-            rows = run_incidents("holdout", holdout_seeds, cache=args.cache, random_seed=args.random_seed, log=log)
-            emit(report_incidents(rows, f"Hold-out incidents (benchmarks.holdout, {len(rows) // len(METHODS)} cases)"))
+            rows = run_incidents("holdout", holdout_seeds, cache=args.cache, random_seed=args.random_seed, log=log,
+                                 symptom=not args.no_symptom)
+            emit(report_incidents(rows, f"Hold-out incidents (benchmarks.holdout, {len(rows) // len(METHODS)} "
+                                        f"cases{withheld})"))
     if "tep" in only:
         folder = rd.DATASETS / "tep_braatz"
         if not folder.exists():

@@ -375,3 +375,31 @@ def test_failure_breakdown_counts_roles_of_misses():
     # Rows without roles (older runs, wide-frame datasets) give no breakdown.
     empty_top, empty_root = rank_eval.failure_breakdown(rows.drop(columns=["top role", "root role"]))
     assert empty_top.empty and empty_root.empty
+
+
+@pytest.mark.parametrize("named", [True, False])
+def test_run_incidents_can_withhold_the_symptom(tmp_path, monkeypatch, named):
+    # --no-symptom ranks the same incident as for a user who names no symptom: rca sees none
+    # (and takes stand-ins), the manifest on disk is untouched.
+    import rca
+
+    seen = []
+    real = rca.rank_candidates
+
+    def spy(inv, **kw):
+        seen.append(inv.incident.symptom)
+        return real(inv, **kw)
+
+    monkeypatch.setattr(rca, "rank_candidates", spy)
+    monkeypatch.setattr(rank_eval, "CAUSES", ("setpoint_change",))
+    rows = rank_eval.run_incidents("generated", [3], cache=tmp_path, log=lambda *a, **k: None, symptom=named)
+    case = rd.incident_case("generated", "setpoint_change", 3, cache=tmp_path)
+    symptom = rca.open_investigation(case.manifest).incident.symptom
+    assert symptom is not None
+    assert seen == [symptom if named else None]
+    rca_row = rows[rows["method"] == "rca"].iloc[0]
+    assert not rca_row["error"] and rca_row["hit"] >= 1  # ranked, and the root is in the list
+    # without a symptom nothing is ranked as "symptom"; stand-ins are candidates
+    assert (rca_row["top role"] == "symptom") is False
+    if not named:
+        assert rca_row["top role"] in {"stand-in symptom", "origin", "chain", "trigger", "unlinked"}
