@@ -1027,7 +1027,10 @@ def rank_candidates(
         origin = cands.loc[cands["name"] == origin["name"]].iloc[0]
 
     # 4. Events just before the origin of the chain.
-    chain_names = [x for x in link if x not in symptoms]
+    # Stand-ins are candidates like the chain's members (one of them may be where the trouble
+    # started): an action just before the change a stand-in was chosen for may have set it off.
+    stand_ins = [] if chosen == "given" else list(symptoms)
+    chain_names = [x for x in link if x not in symptoms] + stand_ins
     chain_devices = {_device(x, devices) for x in chain_names} | {str(x) for x in chain_names}
     # An event from a loop of the chain (an SP_CHANGE of TIC-131 before TT-131 moved) counts
     # as from its device: the loops go in as tuples, which no source name equals.
@@ -1037,19 +1040,23 @@ def rank_candidates(
     # the first may be a slow drift that was under way before the jump the trigger set off), and
     # an event source is scored against the change it most plausibly triggered, in proportion to
     # that signal's own score. A trigger of the origin ranks above it; one of a later member of
-    # the chain ranks above that member.
+    # the chain ranks above that member, and so does one of a stand-in above the stand-in.
     table = _EventTable.build(events, lo, hi, event_classes) if events is not None and len(events) else None
     best_rows: dict = {}
-    if origin is None:  # no chain: events just before the symptom's onset
+    if origin is None and not stand_ins:  # no chain: events just before the symptom's onset
         best_rows = {r["name"]: r for r in _score_events(table, [(sym_time, "")], sym_time, lo, hi, event_lead,
                                                            step, event_classes, 0.5, tz)}
     else:
-        members = cands[cands["role"].isin(["origin", "chain"]) & (cands["score"] > 0)]
-        terms_of = {str(n): t for n, t in zip(cands["name"], cands["_terms"]) if isinstance(t, dict)}
+        roles = ["origin", "chain", "stand-in symptom"] if stand_ins else ["origin", "chain"]
+        members = cands[cands["role"].isin(roles) & (cands["score"] > 0)]
+        terms = cands["_terms"] if "_terms" in cands else pd.Series([None] * len(cands), index=cands.index)
+        terms_of = {str(n): t for n, t in zip(cands["name"], terms) if isinstance(t, dict)}
         for _, m in members.iterrows():
             name = str(m["name"])
             last = last_of.get(name)
             run = [c for c in runs.get(name, []) if c.time >= m["onset"] and (last is None or c.time <= last.time)]
+            if name in stand_ins:  # the change it was chosen for
+                run = [c for c in runs.get(name, []) if c.time == t_sym[name]]
             anchors = [(m["onset"], "")]
             if run:
                 strongest = max(run, key=lambda c: c.strength)
@@ -1058,7 +1065,7 @@ def rank_candidates(
                                      float(m["score"]), tz, anchor_terms=terms_of.get(name),
                                      chain_devices=chain_devices,
                                      root_domain=str(m["domain"]), root_name=name,
-                                     first_of_chain=name == str(origin["name"])):
+                                     first_of_chain=origin is not None and name == str(origin["name"])):
                 kept = best_rows.get(row["name"])
                 if kept is None or row["score"] > kept["score"]:
                     best_rows[row["name"]] = row

@@ -268,6 +268,43 @@ def test_a_stand_in_is_dated_by_the_change_it_was_chosen_for_not_by_the_run_befo
     assert "the first of them to change" in r["evidence"].iloc[0]
 
 
+def test_an_action_just_before_a_stand_ins_change_is_ranked_as_its_trigger():
+    # No symptom named. A gateway's latency jumps at 09:05, 50 s after a firmware change record
+    # on that gateway; it is one of the strongest changes and stands in for the symptom. A valve
+    # step at 09:02 starts a separate chain to the temperature and the quality. The change
+    # record is a candidate for what set off the stand-in's jump, as it would be for a member of
+    # the chain (before, only the chain's members anchored events and it was not ranked at all).
+    rng = np.random.default_rng(5)
+    idx = pd.date_range(T0, periods=1800, freq="10s")
+    n = len(idx)
+    at = lambda s: idx.get_loc(pd.Timestamp(f"2026-03-04 {s}", tz="UTC"))  # noqa: E731
+    lat = 20 + ar1(rng, n, 0.5, 1.0)
+    lat[at("09:05:00"):] += 40.0
+    valve = 50 + ar1(rng, n, 0.7, 0.3)
+    valve[at("09:02:00"):] += 3.0
+    temp = 80 + 0.6 * np.roll(valve - 50, 6) + ar1(rng, n, 0.8, 0.2)
+    temp[at("09:08:00"):] += 6
+    quality = 2.0 + 0.3 * np.roll(temp - 80, 18) + ar1(rng, n, 0.8, 0.05)
+    f = pd.DataFrame({"gw-01.latency_ms": lat, "L1.FV101.PV": valve, "L1.TI102.PV": temp, "L1.QI103.PV": quality},
+                     index=idx)
+    events = pd.DataFrame({
+        "time": pd.to_datetime(["2026-03-04 09:04:10", "2026-03-04 08:20:00"], utc=True), "end": pd.NaT,
+        "source": ["gw-01", "ad-01"], "kind": ["change", "login"],
+        "message": ["CHG0101 gateway firmware update", "User logged on"], "severity": "", "domain": ["IT", "IT"],
+        "origin": "events",
+    })
+    info = pd.DataFrame({"domain": ["IT", "OT", "OT", "OT"]}, index=pd.Index(f.columns, name="signal"))
+    r = rank_candidates(f, events=events, signal_info=info, incident_start="2026-03-04T09:15:00Z")
+    assert "gw-01.latency_ms" in r.attrs["settings"]["symptoms"]
+    assert r.attrs["settings"]["origin"] == "L1.FV101.PV"
+    rank = dict(zip(r["name"], r["rank"]))
+    trigger = r[r["name"] == "gw-01"].iloc[0]
+    assert trigger["role"] == "trigger"
+    assert "before the change of gw-01.latency_ms at 09:05:00" in trigger["evidence"]
+    assert rank["gw-01"] < rank["gw-01.latency_ms"]
+    assert "ad-01" not in rank or rank["ad-01"] > rank["gw-01.latency_ms"]
+
+
 def test_device_names_from_signal_info_win_over_the_name():
     from rca.ranking import _device
 
