@@ -55,7 +55,8 @@ load and of ``rank_candidates`` against N-sigma on the same data, in the same pr
 
 Run: ``nice -n 10 .venv/bin/python benchmarks/rank_eval.py`` (``--quick`` for 3 seeds per
 cause and one PetShop issue per scenario and root component, ``--only generated,tep`` for
-some datasets, ``--seeds 3000-3011``). Incident folders are
+some datasets, ``--seeds 3000-3011``, ``--no-symptom`` to rank the generated and hold-out
+incidents with their symptom withheld, as for a user who names none). Incident folders are
 cached in ``$TMPDIR/rca_rank_eval`` (keyed by a hash of each generator's code).
 """
 

@@ -4,7 +4,8 @@ The method, in words (details in ``docs/ranking.md``):
 
 1. **What went wrong, and when.** The symptom's onset is the start of its strongest change
    before the incident was noticed. Without a named symptom, the signals that changed most
-   around the incident start stand in for it. Changes are those of :func:`rca.detect_changes`
+   around the incident start stand in for it, each dated by that change (and events just
+   before it are weighed as for the chain, step 4). Changes are those of :func:`rca.detect_changes`
    (steps of level and noise, and ramps, which are under way from their start to their end).
 2. **What leads to it.** Changes are linked backwards from the symptom into a graph: a
    change of signal X can explain a later change of signal Y when it comes first (within
