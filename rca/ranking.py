@@ -1054,10 +1054,11 @@ def rank_candidates(
         terms_of = {str(n): t for n, t in zip(cands["name"], terms) if isinstance(t, dict)}
         for _, m in members.iterrows():
             name = str(m["name"])
-            last = last_of.get(name)
-            run = [c for c in runs.get(name, []) if c.time >= m["onset"] and (last is None or c.time <= last.time)]
             if name in stand_ins:  # the change it was chosen for
                 run = [c for c in runs.get(name, []) if c.time == t_sym[name]]
+            else:
+                last = last_of.get(name)
+                run = [c for c in runs.get(name, []) if c.time >= m["onset"] and (last is None or c.time <= last.time)]
             anchors = [(m["onset"], "")]
             if run:
                 strongest = max(run, key=lambda c: c.strength)

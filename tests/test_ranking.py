@@ -20,6 +20,12 @@ def ar1(rng, n, phi=0.8, sd=1.0):
     return x
 
 
+def _grid():
+    """Five hours on a 10 s grid from 06:00, and the position of a clock time ("09:07:00") in it."""
+    idx = pd.date_range(T0, periods=1800, freq="10s")
+    return idx, lambda s: idx.get_loc(pd.Timestamp(f"2026-03-04 {s}", tz="UTC"))
+
+
 @pytest.fixture(scope="module")
 def plant():
     """A cooler valve (root) steps at 09:00; the temperature follows 1 min later, the quality
@@ -242,9 +248,8 @@ def test_a_stand_in_is_dated_by_the_change_it_was_chosen_for_not_by_the_run_befo
     # stands in because of its jump; dated by the start of its run it would be "first to
     # change" and rank above the valve, whose step set the jump off.
     rng = np.random.default_rng(3)
-    idx = pd.date_range(T0, periods=1800, freq="10s")
+    idx, at = _grid()
     n = len(idx)
-    at = lambda s: idx.get_loc(pd.Timestamp(f"2026-03-04 {s}", tz="UTC"))  # noqa: E731
     valve = 50 + ar1(rng, n, 0.7, 0.3)
     valve[at("09:07:00"):] += 8.0
     quality = 2.0 + ar1(rng, n, 0.8, 0.05)
@@ -275,9 +280,8 @@ def test_an_action_just_before_a_stand_ins_change_is_ranked_as_its_trigger():
     # record is a candidate for what set off the stand-in's jump, as it would be for a member of
     # the chain (before, only the chain's members anchored events and it was not ranked at all).
     rng = np.random.default_rng(5)
-    idx = pd.date_range(T0, periods=1800, freq="10s")
+    idx, at = _grid()
     n = len(idx)
-    at = lambda s: idx.get_loc(pd.Timestamp(f"2026-03-04 {s}", tz="UTC"))  # noqa: E731
     lat = 20 + ar1(rng, n, 0.5, 1.0)
     lat[at("09:05:00"):] += 40.0
     valve = 50 + ar1(rng, n, 0.7, 0.3)
@@ -442,9 +446,8 @@ def _loop_with_trim(trim_follows: bool, seed: int = 0):
     4.5 degC); the operator trims that temperature loop's setpoint by +0.2 at 09:04:30. With
     ``trim_follows`` the temperature instead rises by the trim and the flow drop does nothing."""
     rng = np.random.default_rng(seed)
-    idx = pd.date_range(T0, periods=1800, freq="10s")
+    idx, at = _grid()
     n = len(idx)
-    at = lambda s: idx.get_loc(pd.Timestamp(f"2026-03-04 {s}", tz="UTC"))  # noqa: E731
     flow = 120 + ar1(rng, n, 0.7, 0.5)
     flow[at("09:04:00"):] -= 30.0
     sp = np.full(n, 75.4)
@@ -601,9 +604,8 @@ def _shared_header(seed: int = 0):
     header at 09:01:50 comes just before: by timing and co-fluctuation alone it looks like the
     origin, but it would have raised the temperature, which fell."""
     rng = np.random.default_rng(seed)
-    idx = pd.date_range(T0, periods=1800, freq="10s")
+    idx, at = _grid()
     n = len(idx)
-    at = lambda s: idx.get_loc(pd.Timestamp(f"2026-03-04 {s}", tz="UTC"))  # noqa: E731
     wiggle = ar1(rng, n, 0.7, 0.5)
     flow = 120 + wiggle
     flow[at("09:01:50"):] += 6.0
