@@ -19,7 +19,9 @@ count as false alarms. IDV 3, 9 and 15 are not detectable in this data (see the
 dataset README) and are reported apart. ``d00_te.dat`` (normal operation) gives the
 false changes per variable over 48 h.
 
-Baselines in the same run: ruptures ``Binseg(model="l2")`` (its defaults) with a white-noise
+``rca long_run=largest`` is rca's defaults with the long-run variance read as the largest
+block estimate (the investigation's rule). Baselines in the same run: ruptures
+``Binseg(model="l2")`` (its defaults) with a white-noise
 MBIC penalty (3 ln(n) times the MAD-of-differences noise variance) per signal, and the
 defaults of the change-point code at a baseline commit (``--baseline``, default ``6ec5c98``,
 before ramps), loaded from git.
@@ -49,8 +51,8 @@ UNDETECTABLE = {3, 9, 15}
 # ----------------------------------------------------------------------- detectors
 
 
-def rca_changes(frame, module=cp):
-    res = module.detect_changes(frame, n_jobs=1)
+def rca_changes(frame, module=cp, **options):
+    res = module.detect_changes(frame, n_jobs=1, **options)
     return [(s, int(frame.index.get_loc(t))) for s, t in zip(res["signal"], res["time"])]
 
 
@@ -69,7 +71,9 @@ def binseg_white(frame):
     return out
 
 
-DETECTORS = {"rca defaults": rca_changes, "binseg white-noise MBIC": binseg_white}
+DETECTORS = {"rca defaults": rca_changes,
+             "rca long_run=largest": lambda frame: rca_changes(frame, long_run="largest"),
+             "binseg white-noise MBIC": binseg_white}
 
 
 # ---------------------------------------------------------------------------- SKAB

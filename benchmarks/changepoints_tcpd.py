@@ -10,6 +10,8 @@ same run with
   the penalty 3 ln(n), the set-up that reproduces TCPD's published default binseg;
 * ``rca defaults``: ``rca.detect_changes(series)`` with every option at its default;
 * ``rca levels only``: the same with ``model="mean"`` (no ramps, no variance track);
+* ``rca long_run=largest``: the defaults with the long-run variance read as the largest
+  block estimate (the investigation's rule, and the default before the plateau);
 * ``rca baseline``: the defaults of the change-point code at a baseline commit
   (``--baseline``, default ``6ec5c98``, before ramps), loaded from git.
 
@@ -70,7 +72,8 @@ def binseg_mbic(y):
 
 
 METHODS = {"zero": zero, "binseg (MBIC)": binseg_mbic, "rca defaults": rca_default,
-           "rca levels only": lambda y: rca_default(y, model="mean")}
+           "rca levels only": lambda y: rca_default(y, model="mean"),
+           "rca long_run=largest": lambda y: rca_default(y, long_run="largest")}
 
 
 def main():

@@ -208,6 +208,64 @@ def block_variances(y: np.ndarray, *, min_blocks: int = MIN_BLOCKS,
     return np.asarray(bs), np.asarray(vs)
 
 
+def plateau(bs: np.ndarray, vs: np.ndarray, n: int) -> tuple[float, int]:
+    """The long-run variance as the level the block estimates climb to.
+
+    ``vs[j]`` estimates the long-run variance at block length ``bs[j]``; for noise with a
+    finite correlation time the true curve rises with the block length and then stays
+    flat. Each estimate comes from about ``n / b`` block differences, so its relative
+    standard error grows like ``sqrt(b / n)`` (about ``3.6 sqrt(b / n)`` for the quantile
+    scale of :func:`block_variances`: 1.2 at ``b = 32`` of 300 samples). The largest of
+    them is therefore biased upwards (white noise of 300 samples: median 1.5-1.7 times the
+    true value). Instead the estimates are fitted by a non-decreasing curve (weighted
+    least squares by pool-adjacent-violators, weights ``n / b``), whose last value is the
+    plateau: estimates that only scatter around a level are averaged, while a real rise
+    (autocorrelation, a drift) is followed to its top.
+
+    Returns the plateau and the index of the first block length of its last level stretch.
+
+    Examples
+    --------
+    >>> plateau(np.array([1, 2, 4, 8]), np.array([1.0, 3.0, 5.0, 9.0]), 64)  # rising: its top
+    (9.0, 3)
+    >>> plateau(np.array([1, 2, 4, 8]), np.array([1.0, 2.0, 1.2, 1.1]), 64)  # a high that falls back
+    (1.6428571428571428, 1)
+    """
+    vs = np.asarray(vs, dtype=float)
+    if vs.size == 0:
+        return 0.0, 0
+    weights = n / np.asarray(bs, dtype=float)
+    level, weight, first = [], [], []
+    for j, (v, w) in enumerate(zip(vs, weights)):
+        level.append(float(v))
+        weight.append(float(w))
+        first.append(j)
+        while len(level) > 1 and level[-2] > level[-1]:
+            v2, w2 = level.pop(), weight.pop()
+            first.pop()
+            level[-1] = (level[-1] * weight[-1] + v2 * w2) / (weight[-1] + w2)
+            weight[-1] += w2
+    return level[-1], first[-1]
+
+
+#: How the block scan becomes one long-run variance (``detect_changes(long_run=...)``):
+#: ``"plateau"`` (:func:`plateau`, the default) or ``"largest"``, the largest block estimate
+#: (biased upwards on short series; what ``rca`` used before, and what the ranking was
+#: calibrated with).
+LONG_RUN_RULES = ("plateau", "largest")
+
+
+def long_run_estimate(bs: np.ndarray, vs: np.ndarray, n: int, rule: str = "plateau") -> tuple[float, int]:
+    """The long-run variance from the block scan by ``rule`` (see :data:`LONG_RUN_RULES`),
+    and the index of the block length it is read at."""
+    if rule == "largest":
+        i = int(np.argmax(vs))
+        return float(vs[i]), i
+    if rule != "plateau":
+        raise ValueError(f"long_run={rule!r}; expected one of {LONG_RUN_RULES}")
+    return plateau(bs, vs, n)
+
+
 def block_limit(n: int, *, min_blocks: int = MIN_BLOCKS) -> int:
     """The largest block length :func:`block_variances` scans for ``n`` samples."""
     b = 1
@@ -217,7 +275,7 @@ def block_limit(n: int, *, min_blocks: int = MIN_BLOCKS) -> int:
 
 
 def noise_profile(y: np.ndarray, crosses_gap: np.ndarray, *, spikes: bool = False,
-                  quantised: bool = True) -> dict:
+                  quantised: bool = True, long_run: str = "plateau") -> dict:
     """Noise scale, resolution and long-run variance of one signal.
 
     Parameters
@@ -233,6 +291,8 @@ def noise_profile(y: np.ndarray, crosses_gap: np.ndarray, *, spikes: bool = Fals
     quantised : bool
         Measure the resolution (smallest step) and floor the noise at it; False for a
         derived, continuous track.
+    long_run : {"plateau", "largest"}
+        How the block scan becomes one long-run variance (:func:`long_run_estimate`).
 
     The prefix sums of the cleaned signal minus its first sample (leading zero) are
     returned under ``"prefix"``.
@@ -251,8 +311,7 @@ def noise_profile(y: np.ndarray, crosses_gap: np.ndarray, *, spikes: bool = Fals
     np.cumsum(y - y[0], out=c1[1:])
     bs, vs = block_variances(y, prefix=c1)
     limit = block_limit(y.size)
-    i = int(np.argmax(vs))
-    lr = float(vs[i])
+    lr, i = long_run_estimate(bs, vs, y.size, long_run)
     var = sigma * sigma
     inflation = max(1.0, lr / var) if var > 0 else 1.0
     return {
@@ -1095,7 +1154,7 @@ def _levels(y: np.ndarray, cps: np.ndarray,
 
 
 def _noise_from_residuals(run, residual, lr_var: float, truncated: bool, noise: float,
-                          info: dict):
+                          info: dict, long_run: str = "plateau"):
     """Segment, then measure the long-run variance again on the residuals and re-segment.
 
     When the first block scan stopped early at a jump (``truncated``: correlation
@@ -1108,8 +1167,9 @@ def _noise_from_residuals(run, residual, lr_var: float, truncated: bool, noise: 
     if res["cps"].size == 0:
         return res, lr_var
     for _ in range(1 if truncated else 2):
-        _, vs = block_variances(residual(res), stop_at_jump=not truncated)
-        lr2 = max(float(vs.max()), noise ** 2)
+        resid = residual(res)
+        bs, vs = block_variances(resid, stop_at_jump=not truncated)
+        lr2 = max(long_run_estimate(bs, vs, resid.size, long_run)[0], noise ** 2)
         if (truncated and lr2 <= lr_var * 1.05) or (not truncated and lr2 >= lr_var * 0.95):
             break
         lr_var = lr2
@@ -1124,13 +1184,14 @@ def _noise_from_residuals(run, residual, lr_var: float, truncated: bool, noise: 
 
 def analyse_signal(x: np.ndarray, *, model: str, penalty: float | None, min_size: int,
                    max_changes: int | None, times: np.ndarray | None = None,
-                   regular_grid: bool | None = None) -> tuple[dict, dict]:
+                   regular_grid: bool | None = None, long_run: str = "plateau") -> tuple[dict, dict]:
     """Detect changes in one signal given on the full grid (NaN = missing).
 
     ``times`` are the grid times [s] (any origin); they set the spacing of the samples
     for slopes (gaps and irregular grids keep their true spacing). Without them the
     grid is taken as regular with a step of 1 s. ``regular_grid`` may say whether
-    ``times`` are evenly spaced (checked here when not given).
+    ``times`` are evenly spaced (checked here when not given). ``long_run`` is the rule
+    of :func:`long_run_estimate`.
 
     Returns ``(changes, info)``: ``changes`` holds arrays indexed by change, with
     positions in *valid-sample* coordinates plus ``valid`` (the positions of the valid
@@ -1160,7 +1221,7 @@ def analyse_signal(x: np.ndarray, *, model: str, penalty: float | None, min_size
     if max_changes is None:
         max_changes = max(1, n // (2 * min_size))
 
-    prof = noise_profile(y, crosses, spikes=model != "poisson")
+    prof = noise_profile(y, crosses, spikes=model != "poisson", long_run=long_run)
     info.update({k: prof[k] for k in ("noise", "noise_basis", "resolution", "block",
                                       "inflation", "long_run_sd")})
     if prof["noise"] == 0.0:
@@ -1191,7 +1252,8 @@ def analyse_signal(x: np.ndarray, *, model: str, penalty: float | None, min_size
     vres, ratio_cps, ratios = None, np.array([], dtype=np.int64), np.ones(1)
     if model in ("auto", "variance"):
         vres, ratio_cps, ratios = _variance_track(y, crosses, prof, beta=beta,
-                                                  min_size=min_size, max_changes=max_changes)
+                                                  min_size=min_size, max_changes=max_changes,
+                                                  long_run=long_run)
     if model == "variance":
         return _describe(y, None, vres, (ratio_cps, ratios, noise), changes, info), info
 
@@ -1219,7 +1281,7 @@ def analyse_signal(x: np.ndarray, *, model: str, penalty: float | None, min_size
 
         res, _ = _noise_from_residuals(run, lambda r: y - _levels(y, r["cps"], c1),
                                        prof["long_run_sd"] ** 2, prof["truncated"], noise,
-                                       info)
+                                       info, long_run)
         info["drift_dropped"] = int(res.get("drift", 0))
         return _describe(y, res, vres, (ratio_cps, ratios, noise), changes, info), info
 
@@ -1227,7 +1289,7 @@ def analyse_signal(x: np.ndarray, *, model: str, penalty: float | None, min_size
     # scale (a wander and a drift count as noise, re-measured on the residuals).
     level, lr_var = _noise_from_residuals(run_level, lambda r: y - _levels(y, r["cps"], c1),
                                           prof["long_run_sd"] ** 2, prof["truncated"],
-                                          noise, info)
+                                          noise, info, long_run)
     info["drift_dropped"] = int(level.get("drift", 0))
     # Then levels and slopes at that noise scale: each segment a constant or a line.
     if times is None:
@@ -1250,7 +1312,7 @@ def analyse_signal(x: np.ndarray, *, model: str, penalty: float | None, min_size
     return _describe(y, res, vres, (ratio_cps, ratios, noise), changes, info), info
 
 
-def _variance_track(y, crosses, prof, *, beta, min_size, max_changes):
+def _variance_track(y, crosses, prof, *, beta, min_size, max_changes, long_run="plateau"):
     """Changes of the noise level: the mean track on ``ln(|second differences| + q)``.
 
     Returns the segmentation (positions mapped back to samples of ``y`` under
@@ -1280,7 +1342,8 @@ def _variance_track(y, crosses, prof, *, beta, min_size, max_changes):
     eps = max(prof["resolution"], 1e-12 * max(float(np.max(v)), 1e-300))
     v += eps
     np.log(v, out=v)
-    vprof = noise_profile(v, np.zeros(v.size - 1, dtype=bool), spikes=True, quantised=False)
+    vprof = noise_profile(v, np.zeros(v.size - 1, dtype=bool), spikes=True, quantised=False,
+                          long_run=long_run)
     if vprof["noise"] <= 0:
         return None, ratio_cps, ratios
     v = vprof["clean"]

@@ -47,8 +47,9 @@ def build(method: str, model, *, min_size: int, options: dict):
 
 
 def analyse_signal(x: np.ndarray, *, method: str, model, penalty: float | None,
-                   min_size: int, options: dict) -> tuple[dict, dict]:
-    """Run one ruptures algorithm on the valid samples of ``x``."""
+                   min_size: int, options: dict, long_run: str = "plateau") -> tuple[dict, dict]:
+    """Run one ruptures algorithm on the valid samples of ``x`` (``long_run``: the rule
+    of :func:`rca._cpd_engine.long_run_estimate` behind the automatic penalty)."""
     finite = np.isfinite(x)
     non_finite = int(np.count_nonzero(~finite & ~np.isnan(x)))
     valid = np.flatnonzero(finite)
@@ -68,7 +69,7 @@ def analyse_signal(x: np.ndarray, *, method: str, model, penalty: float | None,
     if n < 2 * min_size:
         info["status"] = "too few samples" if n else "no valid samples"
         return changes, info
-    prof = engine.noise_profile(y, crosses)
+    prof = engine.noise_profile(y, crosses, long_run=long_run)
     info.update({k: prof[k] for k in ("noise", "noise_basis", "resolution", "block",
                                       "inflation", "long_run_sd")})
     if prof["noise"] == 0.0:

@@ -229,9 +229,12 @@ class Investigation:
     # -- analysis (forwards to the plain functions) ------------------------------------
     def changes(self, window="incident", **options) -> pd.DataFrame:
         """Change points of every signal in a window: :func:`rca.detect_changes` on
-        :meth:`signals_in`. Results are cached per window and options."""
-        from rca.changepoints import detect_changes
+        :meth:`signals_in`, with ``long_run="largest"`` unless ``options`` say otherwise
+        (:data:`rca.changepoints.INVESTIGATION_LONG_RUN`: the changes the ranking was
+        calibrated on). Results are cached per window and options."""
+        from rca.changepoints import INVESTIGATION_LONG_RUN, detect_changes
 
+        options.setdefault("long_run", INVESTIGATION_LONG_RUN)
         lo, hi = self.resolve_window(window)
         key = ("changes", lo, hi, tuple(sorted((k, repr(v)) for k, v in options.items())))
         if key not in self._cache:

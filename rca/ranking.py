@@ -169,9 +169,9 @@ def _resolve(data, events, signal_info, incident_start, symptom, window, changes
             f"no signal has data between {lo} and {hi} (UTC); widen the window or check the incident start"
         )
     if changes is None:
-        from rca.changepoints import detect_changes
+        from rca.changepoints import INVESTIGATION_LONG_RUN, detect_changes
 
-        changes = detect_changes(frame)
+        changes = detect_changes(frame, long_run=INVESTIGATION_LONG_RUN)
     if symptom is not None and symptom not in signals.columns:
         close = [c for c in signals.columns if str(symptom).lower() in str(c).lower()][:3]
         raise ParameterError(
@@ -774,7 +774,8 @@ def rank_candidates(
         Where to look. Default: the investigation's incident window.
     events, signal_info, incident_start, changes : optional
         Override what the investigation provides (or provide it with a DataFrame).
-        ``changes`` is a table from :func:`rca.detect_changes` over the window.
+        ``changes`` is a table from :func:`rca.detect_changes` over the window (the
+        investigation's and the default here: ``long_run="largest"``).
     max_lag : str or pandas.Timedelta
         Longest delay between a change and the change it explains [s].
     horizon : str or pandas.Timedelta

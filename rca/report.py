@@ -1959,7 +1959,8 @@ def build_report(
             try:
                 changes_frame = investigation.changes("incident")
                 notes["changes"] = ("computed by Investigation.changes('incident'): "
-                                    "rca.detect_changes on the analysis window with its defaults")
+                                    "rca.detect_changes on the analysis window with its defaults "
+                                    "and long_run='largest'")
             except AnalysisError as exc:
                 changes_frame, notes["changes"] = None, f"no change points: {exc}"
         elif changes is None:

@@ -600,6 +600,8 @@ def detect_changes_stepwise(signals: pd.DataFrame, *, threshold: float = 1.0, pr
         Roughly how many calls (progress updates) to make.
     **options
         Passed to :func:`rca.detect_changes` (not ``penalty``: use ``threshold``).
+        ``long_run`` defaults to ``"largest"``, as in :meth:`rca.Investigation.changes`,
+        so that the notebooks show the changes the ranking works with.
 
     Returns
     -------
@@ -622,8 +624,9 @@ def detect_changes_stepwise(signals: pd.DataFrame, *, threshold: float = 1.0, pr
           signal  kind
     0  FIC101.PV  mean
     """
-    from rca.changepoints import detect_changes
+    from rca.changepoints import INVESTIGATION_LONG_RUN, detect_changes
 
+    options.setdefault("long_run", INVESTIGATION_LONG_RUN)
     if "penalty" in options:
         raise ParameterError("penalty: not accepted here; use threshold= (a factor on the automatic penalty)")
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.integer, np.floating)) \

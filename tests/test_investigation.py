@@ -150,3 +150,9 @@ def test_changes_view_is_restricted_to_the_window(mini_incident):
     # The +5 step of TI101 at 09:10 UTC is found.
     assert (abs(ti["time"] - pd.Timestamp("2026-03-04 09:10", tz="UTC")) < pd.Timedelta("1min")).any()
     assert inv.changes() is ch  # cached
+    # The investigation's changes use the conservative long-run rule the ranking was
+    # calibrated with, unless told otherwise.
+    assert ch.attrs["settings"]["long_run"] == "largest"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert inv.changes(long_run="plateau").attrs["settings"]["long_run"] == "plateau"

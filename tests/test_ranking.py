@@ -128,6 +128,27 @@ def test_without_a_symptom_the_strongest_changes_near_the_start_stand_in(plant):
     assert "L1.FV101.PV" in list(r["name"][:3])
 
 
+def test_ranking_a_frame_detects_changes_as_the_investigation_does(plant, monkeypatch):
+    # The ranking's scales were set on the changes of the conservative long-run rule; a frame
+    # given without changes is segmented with it, as Investigation.changes() does.
+    import rca.changepoints as cp
+
+    seen = []
+    real = cp.detect_changes
+
+    def spy(frame, **kwargs):
+        seen.append(kwargs)
+        return real(frame, **kwargs)
+
+    monkeypatch.setattr(cp, "detect_changes", spy)
+    signals, events, info = plant
+    ranked = rank_candidates(signals, events=events, signal_info=info, symptom="L1.QI103.PV",
+                             incident_start=pd.Timestamp("2026-03-04 09:10", tz="UTC"))
+    assert seen == [{"long_run": cp.INVESTIGATION_LONG_RUN}]
+    assert cp.INVESTIGATION_LONG_RUN == "largest"
+    assert ranked.iloc[0]["name"] in ("L1.FV101.PV", "scada-01")
+
+
 def test_classify_event():
     assert classify_event("change", "CHG1 Firewall rule cleanup") == "action"
     assert classify_event("OPERATOR", "SP changed from 1 to 2") == "action"

@@ -125,7 +125,8 @@ def test_threshold_scales_each_signals_automatic_penalty(inv):
     parts = []
     for name in names:
         n = int(frame[name].notna().sum())
-        parts.append(detect_changes(frame[[name]], penalty=2.0 * 3.0 * math.log(n)))
+        # the notebooks' helper segments as the investigation does (long_run="largest")
+        parts.append(detect_changes(frame[[name]], penalty=2.0 * 3.0 * math.log(n), long_run="largest"))
     want = pd.concat(parts, ignore_index=True).sort_values(["strength", "time"], ascending=[False, True],
                                                              kind="stable").reset_index(drop=True)
     pd.testing.assert_frame_equal(got, want)
@@ -133,6 +134,9 @@ def test_threshold_scales_each_signals_automatic_penalty(inv):
         used = got.attrs["settings"]["signals"][name]["penalty"]
         assert used == pytest.approx(2.0 * 3.0 * math.log(frame[name].notna().sum()))
     assert "2 x 3 ln(n)" in got.attrs["settings"]["penalty_rule"]
+    assert got.attrs["settings"]["long_run"] == "largest"
+    other = rw.detect_changes_stepwise(frame[names], threshold=2.0, long_run="plateau")
+    assert other.attrs["settings"]["long_run"] == "plateau"
     more = rw.detect_changes_stepwise(frame, threshold=0.25)
     fewer = rw.detect_changes_stepwise(frame, threshold=4.0)
     assert len(more) > len(fewer)
