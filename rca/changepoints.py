@@ -37,16 +37,16 @@ CHANGE_COLUMNS = ("signal", "time", "kind", "before", "after", "delta", "delta_s
                   "across_gap", "end", "slope")
 FAST_MODELS = ("auto", "mean", "variance", "poisson")
 METHODS = ("auto", "fast") + tuple(rupt.ALGORITHMS)
-#: Below this many samples in total the work stays in this process.
 #: The ``long_run`` rule of the changes an investigation works with
 #: (:meth:`rca.Investigation.changes`, :func:`rca.rank_candidates`, the notebooks' change
 #: views): the largest block estimate. ``detect_changes`` on its own uses the plateau, which
 #: finds more of the small changes (TCPD, SKAB, Tennessee Eastman, synthetic series: see
 #: docs/changepoints.md); the ranking's scales were set with the largest estimate and ranked
 #: the root causes of the development incidents worse on the plateau's changes
-#: (docs/ranking-evaluation.md), so the investigation keeps it until the ranking is
-#: re-calibrated.
+#: (docs/changepoints.md, "Long-run variance: the plateau"), so the investigation keeps it
+#: until the ranking is re-calibrated.
 INVESTIGATION_LONG_RUN = "largest"
+#: Below this many samples in total the work stays in this process.
 PARALLEL_MIN_SAMPLES = 2_000_000
 PARALLEL_MIN_SIGNALS = 8
 SERIES_NAME = "value"
@@ -373,7 +373,7 @@ def detect_changes(data, *, method="auto", model="auto", penalty="auto", min_siz
         read from the block estimates at block lengths 1, 2, 4, ...: ``"plateau"`` (the
         default) fits them by a non-decreasing curve and takes its top, ``"largest"``
         takes the largest estimate. The largest of noisy estimates is biased upwards
-        (white noise: 1.4-1.7 times the truth at the median), so it finds fewer small
+        (white noise: 1.35-1.7 times the truth at the median), so it finds fewer small
         changes; the investigation and the ranking use it (:data:`INVESTIGATION_LONG_RUN`),
         because the ranking was calibrated with it. See ``docs/changepoints.md``.
 
@@ -404,9 +404,9 @@ def detect_changes(data, *, method="auto", model="auto", penalty="auto", min_siz
         missing / non-finite samples and gaps (``n_valid``, ``n_missing``,
         ``non_finite``, ``n_gaps``), the spikes set aside (``spikes_replaced``), the
         noise scale [signal units] and its basis (``noise``, ``noise_basis``), the
-        ``resolution``, the autocorrelation correction (``block`` [samples]: the
-        shortest block length of the plateau the long-run variance was read from,
-        ``inflation`` = long-run / short-term
+        ``resolution``, the autocorrelation correction (``block`` [samples]: the block
+        length the long-run variance was read at, for the plateau rule where its top
+        stretch begins; ``inflation`` = long-run / short-term
         variance [-], ``long_run_sd`` [signal units], ``long_run_basis``), the
         changes dropped as stairs of a drift (``drift_dropped``) and as corners of a
         smooth bend (``bends_dropped``), the price of a sloped stretch
