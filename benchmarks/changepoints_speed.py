@@ -111,8 +111,9 @@ def part1(rounds=3):
             if name in ("n", "rca fast") or row[name][0] is None:
                 continue
             ratios = [t[i][name][0] / t[i]["rca fast"][0] for t in tables if t[i][name][0] is not None]
-            print(f"{row['n']:8d}  {name:28s} " + ", ".join(f"{r:.0f}x" for r in ratios)
-                  + f"  (median {np.median(ratios):.0f}x)")
+            fmt = (lambda r: f"{r:.0f}x") if min(ratios) >= 10 else (lambda r: f"{r:.1f}x")
+            print(f"{row['n']:8d}  {name:28s} " + ", ".join(map(fmt, ratios))
+                  + f"  (median {fmt(np.median(ratios))})")
 
 
 def _part1_table():
