@@ -4,7 +4,7 @@ The functions most people need are available from the top level::
 
     import rca
     inv = rca.open_investigation("sample_data/line3_scrap_spike/investigation.toml")
-    changes = rca.detect_changes(inv.signals_in())
+    changes = inv.changes()            # rca.detect_changes, as the ranking runs it
     ranking = rca.rank_candidates(inv)
 
 Heavier parts (charts, widgets, statistics) are imported on first use, so ``import rca``
