@@ -1960,7 +1960,7 @@ def build_report(
                 changes_frame = investigation.changes("incident")
                 notes["changes"] = ("computed by Investigation.changes('incident'): "
                                     "rca.detect_changes on the analysis window with its defaults "
-                                    "and long_run='largest'")
+                                    f"and long_run={changes_frame.attrs['settings']['long_run']!r}")
             except AnalysisError as exc:
                 changes_frame, notes["changes"] = None, f"no change points: {exc}"
         elif changes is None:
