@@ -93,6 +93,7 @@ class _Change:
     quiet: bool = False  # no noise on either side: a command, a setpoint
     before: float = float("nan")  # level before and after the change [signal units]
     after: float = float("nan")
+    creep: bool = False  # a ramp that moved its signal by less than SLOPED_RISE_SIGMA noise sd
 
 
 def classify_event(kind: str, message: str = "", *, classes=None) -> str:
@@ -584,14 +585,27 @@ def _under_way_until(changes: pd.DataFrame) -> pd.Series:
     return until
 
 
+def _creeps(changes: pd.DataFrame) -> pd.Series:
+    """Per change: is it a ramp that moved its signal by less than :data:`SLOPED_RISE_SIGMA`
+    noise sd over its whole length (``|delta_sigma|``)?
+
+    Over a long stretch even a slope far too small to matter is significant, so such a ramp
+    can be a strong change; but it moved nothing, and it is no departure (see
+    :func:`_symptom_onset`)."""
+    if "delta_sigma" not in changes.columns:
+        return pd.Series(False, index=changes.index)
+    return (changes["kind"] == "ramp") & (changes["delta_sigma"].abs() < SLOPED_RISE_SIGMA)
+
+
 def _runs(changes: pd.DataFrame, onsets: pd.Series, quiet: pd.Series) -> dict:
     by = {}
-    ordered = changes.assign(onset_=onsets, quiet_=quiet, until_=_under_way_until(changes)).sort_values("onset_")
+    ordered = changes.assign(onset_=onsets, quiet_=quiet, until_=_under_way_until(changes),
+                             creep_=_creeps(changes)).sort_values("onset_")
     for s, g in ordered.groupby("signal", sort=False):
         by[s] = [
             _Change(s, r.onset_, min(r.time_lo, r.onset_), r.time_hi, float(r.strength), float(r.delta_sigma),
                     str(r.kind), r.time, max(r.until_, r.onset_), bool(r.quiet_),
-                    float(getattr(r, "before", np.nan)), float(getattr(r, "after", np.nan)))
+                    float(getattr(r, "before", np.nan)), float(getattr(r, "after", np.nan)), bool(r.creep_))
             for r in g.itertuples()
         ]
     return by
@@ -694,13 +708,16 @@ def _quiet_changes(frame: pd.DataFrame, changes: pd.DataFrame, samples: int = 10
     return out
 
 
-def _onset_before(seq: list[_Change], t_target: pd.Timestamp, tol: pd.Timedelta, max_lag: pd.Timedelta):
+def _onset_before(seq: list[_Change], t_target: pd.Timestamp, tol: pd.Timedelta, max_lag: pd.Timedelta,
+                  *, stop_at_creep: bool = False):
     """The first change of the run of changes of one signal that leads up to ``t_target``.
 
     The run is the sequence of changes (a ramp detected as several steps, an oscillation),
     each within ``max_lag`` of the next, whose last change (or the end of an ongoing ramp) is
     at most ``max_lag`` before ``t_target`` (and not after it by more than ``tol``).
-    Returns (first change of the run, last change of the run) or None.
+    With ``stop_at_creep``, a creeping ramp (``_Change.creep``) before the last change ends
+    the run instead of joining it. Returns (first change of the run, last change of the run)
+    or None.
     """
     before = [c for c in seq if c.time <= t_target + tol]
     if not before:
@@ -717,6 +734,8 @@ def _onset_before(seq: list[_Change], t_target: pd.Timestamp, tol: pd.Timedelta,
     # have later changes after it, which are not part of this run).
     k = next(i for i, c in enumerate(before) if c is last)
     for c in reversed(before[:k]):
+        if stop_at_creep and c.creep:
+            break
         # A ramp belongs to the run for as long as it lasts (its end, not its start, is what
         # must be close to the next change).
         gap = first.time - c.end
@@ -727,16 +746,30 @@ def _onset_before(seq: list[_Change], t_target: pd.Timestamp, tol: pd.Timedelta,
     return first, last
 
 
-def _symptom_onset(seq: list[_Change], start: pd.Timestamp, lookahead_tol: pd.Timedelta, max_lag):
+def _symptom_onset(seq: list[_Change], start: pd.Timestamp, lookahead_tol: pd.Timedelta, max_lag,
+                   horizon: pd.Timedelta):
+    """When the named symptom began: the first change of the run that leads up to its latest
+    strong change before the incident ``start``.
+
+    A change is strong when it is at least half as strong as the symptom's strongest change
+    within ``horizon`` before the start: an episode hours earlier, over by then, neither sets
+    that bar nor dates the departure (only when nothing changed within the horizon do the
+    earlier changes count). The run is walked back over changes close to each other
+    (:func:`_onset_before`), but not over a creeping ramp, which moved the signal by less
+    than :data:`SLOPED_RISE_SIGMA` noise sd however long it lasted: a slow, harmless creep
+    before the departure would otherwise date the symptom, and with it the whole chain, hours
+    early.
+    """
     if not seq:
         return None
     near = [c for c in seq if c.time <= start + lookahead_tol]
     if not near:
         near = seq[:1]
-    top = max(c.strength for c in near)
+    recent = [c for c in near if c.time >= start - horizon] or near
+    top = max(c.strength for c in recent)
     strong = [c for c in near if c.strength >= 0.5 * top]
     main = strong[-1] if strong else near[-1]
-    run = _onset_before([c for c in near], main.time, pd.Timedelta(0), max_lag)
+    run = _onset_before(near, main.time, pd.Timedelta(0), max_lag, stop_at_creep=True)
     return run[0] if run else main
 
 
@@ -867,7 +900,7 @@ def rank_candidates(
     t_sym = {}
     for s in symptoms:
         if chosen == "given":
-            onset = _symptom_onset(runs[s], start, tol, max_lag)
+            onset = _symptom_onset(runs[s], start, tol, max_lag, horizon)
         else:
             # A stand-in is dated by the change it was chosen for, not by the start of the run of
             # changes leading up to it: that run may reach back hours through a slow, weak ramp

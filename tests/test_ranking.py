@@ -721,3 +721,60 @@ def test_whatever_the_weights_an_event_that_is_not_an_action_stays_below_its_cha
     routine = r.loc["ad-01"]  # logins
     assert routine["type"] == "event" and routine["rank"] > r.loc[origin, "rank"]
     assert routine["score"] <= 0.9 * routine["link"] * r.loc[origin, "score"] * (1 + 1e-9)
+
+
+def test_the_symptom_is_dated_by_its_departure_not_by_an_episode_hours_before():
+    # The named symptom jumped by 3.0 at 06:30 and came back at 06:50, long over by the time
+    # of the incident; at 10:00, 5 min after a valve stepped, it rose by 1.0, and the incident
+    # was noticed at 10:10. The earlier episode is the symptom's strongest change, but the
+    # departure under way at the start is the later one: the symptom began at 10:00, and the
+    # valve's step, before it, is the likely cause (not a consequence of a symptom "begun at
+    # 06:50").
+    rng = np.random.default_rng(5)
+    idx = pd.date_range(T0, periods=2520, freq="10s")  # 06:00-13:00
+    at = lambda s: idx.get_loc(pd.Timestamp(f"2026-03-04 {s}", tz="UTC"))  # noqa: E731
+    n = len(idx)
+    quality = 2.0 + ar1(rng, n, 0.5, 0.05)
+    quality[at("06:30:00"):at("06:50:00")] += 3.0
+    quality[at("10:00:00"):] += 1.0
+    valve = 40 + ar1(rng, n, 0.7, 0.3)
+    valve[at("09:55:00"):] += 6.0
+    other = 10 + ar1(rng, n, 0.8, 0.2)
+    f = pd.DataFrame({"L1.QI103.PV": quality, "L1.FV101.PV": valve, "L2.PI201.PV": other}, index=idx)
+    r = rank_candidates(f, incident_start="2026-03-04T10:10:00Z", symptom="L1.QI103.PV",
+                        window=("2026-03-04T06:00:00Z", "2026-03-04T10:40:00Z"))
+    onset = pd.Timestamp(r.attrs["settings"]["symptom_onset"])
+    assert pd.Timestamp("2026-03-04 09:59", tz="UTC") <= onset <= pd.Timestamp("2026-03-04 10:01", tz="UTC")
+    assert r["name"].iloc[0] == "L1.FV101.PV"
+    assert r.set_index("name").loc["L1.FV101.PV", "role"] == "origin"
+
+
+def test_a_creeping_ramp_does_not_date_the_symptom():
+    # The symptom crept by one noise sd from 07:00 to 08:55 (a long stretch makes even that
+    # slope a strong change) and departed at 09:00. The creep moved nothing: the symptom began
+    # at 09:00. A ramp that did move the signal still belongs to the run before the departure.
+    from rca.ranking import _Change, _symptom_onset
+
+    at = lambda hm: pd.Timestamp(f"2026-03-04 {hm}", tz="UTC")  # noqa: E731
+
+    def change(t, strength, end=None, kind="mean", creep=False):
+        return _Change("x", at(t), at(t), at(t), strength, 1.0, kind, at(t), at(end or t), creep=creep)
+
+    departure = change("09:00", 30.0)
+    creep = change("07:00", 20.0, "08:55", "ramp", creep=True)
+    onset = _symptom_onset([creep, departure], at("09:05"), pd.Timedelta("10s"), pd.Timedelta("15min"),
+                           pd.Timedelta("2h"))
+    assert onset is departure
+    climb = change("07:00", 20.0, "08:55", "ramp", creep=False)
+    onset = _symptom_onset([climb, departure], at("09:05"), pd.Timedelta("10s"), pd.Timedelta("15min"),
+                           pd.Timedelta("2h"))
+    assert onset is climb
+
+
+def test_a_ramp_is_a_creep_when_it_moved_less_than_three_noise_sd():
+    from rca.ranking import SLOPED_RISE_SIGMA, _creeps
+
+    changes = pd.DataFrame({"kind": ["ramp", "ramp", "mean", "ramp end"], "delta_sigma": [1.0, -5.0, 1.0, 0.5]})
+    assert SLOPED_RISE_SIGMA == 3.0
+    assert _creeps(changes).tolist() == [True, False, False, False]
+    assert not _creeps(changes.drop(columns="delta_sigma")).any()
