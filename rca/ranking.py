@@ -612,14 +612,19 @@ def _runs(changes: pd.DataFrame, onsets: pd.Series, quiet: pd.Series) -> dict:
 
 
 COMMAND_BONUS = 1.3
+#: Score factor of a change of the chain that was over by the incident start: its signal had
+#: come back to within TRANSIENT_RETURN of its move from where it was before (see
+#: :func:`_over_by`).
+TRANSIENT_FACTOR = 0.5
+TRANSIENT_RETURN = 0.3
 #: Score factor of a controller output that moved other than by an exact step (see
 #: :func:`_is_controller_output`).
 CONTROLLER_OUTPUT_FACTOR = 0.5
 #: A candidate's score is ``exp(sum of weight x term)`` over the named terms of its evidence
 #: (``attrs["score_terms"]`` of the ranking lists them per candidate; docs/ranking.md,
 #: "Weights", describes every term). A signal of the chain: ``link``, ``own_hop``, ``size``
-#: and ``earliness`` are the logarithms of the factors of the hand-set score, ``command`` and
-#: ``controller_output`` are 1 where they apply, the ``hop_*`` terms, ``strength`` and
+#: and ``earliness`` are the logarithms of the factors of the hand-set score, ``command``,
+#: ``controller_output`` and ``transient`` are 1 where they apply, the ``hop_*`` terms, ``strength`` and
 #: ``parents`` describe its change and how it attaches. An event source: the terms of the
 #: change it is scored against, plus ``trigger`` (the logarithm of lift + probability of being
 #: that change's trigger), ``event`` (1) and the ``event_*`` parts of its odds. A non-action
@@ -632,6 +637,7 @@ HAND_SET_WEIGHTS = {
     "earliness": 1.0,
     "command": math.log(COMMAND_BONUS),
     "controller_output": math.log(CONTROLLER_OUTPUT_FACTOR),
+    "transient": math.log(TRANSIENT_FACTOR),
     "trigger": 1.0,
     "event": 0.0,
     "hop_timing": 0.0,
@@ -662,6 +668,7 @@ FITTED_WEIGHTS = {
     "earliness": 2.612,
     "command": -0.192,
     "controller_output": -1.250,
+    "transient": -0.693,  # added after the fit: the hand-set value
     "trigger": 3.327,
     "event": -0.725,
     "hop_timing": -0.016,
@@ -689,6 +696,38 @@ def _weighted(terms: dict) -> float:
 #: Score factor of a stand-in symptom (no symptom named) that moved after the first stand-in.
 STAND_IN_LATER_FACTOR = 0.5
 RUN_GAP_DIVISOR = 1.5
+
+
+def _over_by(seq: list[_Change], first: _Change | None, moved: float, t: pd.Timestamp) -> bool:
+    """Whether a run of changes that began with ``first`` and moved its signal by ``moved``
+    [signal units] was over by ``t``: after the last level change up to ``t`` the signal is
+    back to within :data:`TRANSIENT_RETURN` x ``moved`` of its level before ``first`` (or
+    beyond it). A ramp still under way at ``t`` is not over; neither is a run whose move is not
+    known (a change of the noise only) or that came back within itself (it moved by less than
+    half its first change).
+
+    A backup's burst of traffic, a blip of a server's CPU, a valve that opened and closed
+    again: over before the incident was noticed, such a change is less likely where an
+    incident that is still going on began than one that is still there.
+
+    Examples
+    --------
+    >>> at = lambda hm: pd.Timestamp(f"2026-03-04 {hm}", tz="UTC")
+    >>> up = _Change("x", at("08:00"), at("08:00"), at("08:00"), 9.0, 9.0, "mean", at("08:00"), at("08:00"),
+    ...              before=10.0, after=19.0)
+    >>> down = _Change("x", at("08:20"), at("08:20"), at("08:20"), 9.0, -8.0, "mean", at("08:20"), at("08:20"),
+    ...                before=19.0, after=11.0)
+    >>> _over_by([up, down], up, 9.0, at("09:00")), _over_by([up, down], up, 9.0, at("08:10"))
+    (True, False)
+    """
+    if first is None or not (np.isfinite(moved) and np.isfinite(first.before) and np.isfinite(first.after)):
+        return False
+    if abs(moved) < 0.5 * abs(first.after - first.before) or moved == 0:
+        return False  # the run went up and down already (a blip): no move to come back from
+    level = [c for c in seq if c.kind in LEVEL_KINDS and c.time <= t]
+    if not level or (level[-1].kind == "ramp" and level[-1].end > t):
+        return False
+    return bool((level[-1].after - first.before) / moved < TRANSIENT_RETURN)
 
 
 def _quiet_changes(frame: pd.DataFrame, changes: pd.DataFrame, samples: int = 10) -> pd.Series:
@@ -1027,6 +1066,9 @@ def rank_candidates(
             # output moving is the loop's response (a "compensation"), not where the trouble
             # began, unless it was stepped by hand (an exact step, a command, above).
             is_output = not is_command and _is_controller_output(x)
+            # A change that was over by the incident start (the signal came back) is less likely
+            # where an incident that is still going on began.
+            is_transient = _over_by(seq, ch, moved.get(x, float("nan")), start + tol)
             terms = {
                 "link": math.log(link[x]),
                 "own_hop": math.log(0.5 + 0.5 * own),
@@ -1034,6 +1076,7 @@ def rank_candidates(
                 "earliness": math.log(early),
                 "command": float(is_command),
                 "controller_output": float(is_output),
+                "transient": float(is_transient),
                 # The evidence of the hop that attaches x, part by part [nats], beyond its share in
                 # own_hop; how strong x's change is; how many signals link into x (a change that
                 # many others could explain is more likely downstream).
@@ -1045,6 +1088,8 @@ def rank_candidates(
             }
             row = _signal_row(x, onset_of[x], _weighted(terms), link[x], "chain", seq, info, sym_time, hop_why,
                               via, tz)
+            if is_transient:
+                row["evidence"] += "; over by the incident start (back near its level before the change): half score"
             row["_terms"] = terms
             rows.append(row)
         elif seq:

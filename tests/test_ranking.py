@@ -778,3 +778,69 @@ def test_a_ramp_is_a_creep_when_it_moved_less_than_three_noise_sd():
     assert SLOPED_RISE_SIGMA == 3.0
     assert _creeps(changes).tolist() == [True, False, False, False]
     assert not _creeps(changes.drop(columns="delta_sigma")).any()
+
+
+def _blip_before_the_symptom(back_at: str | None, seed: int = 4):
+    # A server's CPU stepped up at 09:06, 4 min before the quality stepped at 09:10; the
+    # incident was noticed at 09:20. With ``back_at`` the CPU came back down at that time.
+    rng = np.random.default_rng(seed)
+    idx, at = _grid()
+    n = len(idx)
+    cpu = 20 + ar1(rng, n, 0.5, 1.0)
+    cpu[at("09:06:00"):] += 15.0
+    if back_at is not None:
+        cpu[at(back_at):] -= 15.0
+    quality = 2.0 + ar1(rng, n, 0.8, 0.05)
+    quality[at("09:10:00"):] += 1.0
+    other = 10 + ar1(rng, n, 0.8, 0.2)
+    return pd.DataFrame({"srv01.cpu_pct": cpu, "L1.QI103.PV": quality, "L2.PI201.PV": other}, index=idx)
+
+
+def test_a_change_that_was_over_by_the_incident_start_scores_half():
+    import math
+
+    from rca.ranking import HAND_SET_WEIGHTS, TRANSIENT_FACTOR
+
+    kw = dict(incident_start="2026-03-04T09:20:00Z", symptom="L1.QI103.PV")
+    still = rank_candidates(_blip_before_the_symptom(None), **kw)
+    over = rank_candidates(_blip_before_the_symptom("09:14:00"), **kw)
+    terms = {}
+    for name, r in (("still", still), ("over", over)):
+        i = r.index[r["name"] == "srv01.cpu_pct"][0]
+        assert r.loc[i, "role"] == "origin"
+        terms[name] = r.attrs["score_terms"][i]
+        row = r.loc[i]
+        terms[name + "_row"] = row
+    assert terms["still"]["transient"] == 0.0 and terms["over"]["transient"] == 1.0
+    assert HAND_SET_WEIGHTS["transient"] == pytest.approx(math.log(TRANSIENT_FACTOR))
+    # the factor applies on top of the rest of its evidence (which the return changes a little:
+    # the de-stepped CPU has one more step taken out)
+    rest = sum(HAND_SET_WEIGHTS[k] * v for k, v in terms["over"].items() if k != "transient")
+    assert terms["over_row"]["score"] == pytest.approx(TRANSIENT_FACTOR * math.exp(rest))
+    assert terms["over_row"]["score"] < 0.6 * terms["still_row"]["score"]
+    assert "over by the incident start" in terms["over_row"]["evidence"]
+    assert "over by the incident start" not in terms["still_row"]["evidence"]
+    # came back only after the incident start: still going on when the incident was noticed
+    later = rank_candidates(_blip_before_the_symptom("09:30:00"), **kw)
+    i = later.index[later["name"] == "srv01.cpu_pct"][0]
+    assert later.attrs["score_terms"][i]["transient"] == 0.0
+
+
+def test_over_by_needs_a_move_to_come_back_from():
+    from rca.ranking import _Change, _over_by
+
+    at = lambda hm: pd.Timestamp(f"2026-03-04 {hm}", tz="UTC")  # noqa: E731
+
+    def change(t, before, after, kind="mean", end=None):
+        return _Change("x", at(t), at(t), at(t), 9.0, after - before, kind, at(t), at(end or t),
+                       before=before, after=after)
+
+    up, down = change("08:00", 10.0, 19.0), change("08:20", 19.0, 11.0)
+    assert _over_by([up, down], up, 9.0, at("09:00"))
+    assert not _over_by([up, down], up, 9.0, at("08:10"))  # not yet back
+    assert not _over_by([up, down], up, 1.0, at("09:00"))  # the run itself went up and down: a blip
+    assert not _over_by([up, down], up, float("nan"), at("09:00"))
+    ramp = change("08:20", 19.0, 11.0, "ramp", end="09:30")
+    assert not _over_by([up, ramp], up, 9.0, at("09:00"))  # still moving at 09:00
+    overshoot = change("08:20", 19.0, 5.0)
+    assert _over_by([up, overshoot], up, 9.0, at("09:00"))
