@@ -1089,7 +1089,8 @@ def rank_candidates(
             row = _signal_row(x, onset_of[x], _weighted(terms), link[x], "chain", seq, info, sym_time, hop_why,
                               via, tz)
             if is_transient:
-                row["evidence"] += "; over by the incident start (back near its level before the change): half score"
+                row["evidence"] += ("; over by the incident start (back near its level before the change): score x "
+                                    f"{math.exp(SCORE_WEIGHTS['transient']):.2g}")
             row["_terms"] = terms
             rows.append(row)
         elif seq:
