@@ -93,7 +93,14 @@ class _Change:
     quiet: bool = False  # no noise on either side: a command, a setpoint
     before: float = float("nan")  # level before and after the change [signal units]
     after: float = float("nan")
-    creep: bool = False  # a ramp that moved its signal by less than SLOPED_RISE_SIGMA noise sd
+
+    @property
+    def creep(self) -> bool:
+        """A ramp that moved its signal by less than :data:`SLOPED_RISE_SIGMA` noise sd over
+        its whole length (``|delta_sigma|``). Over a long stretch even a slope far too small
+        to matter is significant, so such a ramp can be a strong change; but it moved
+        nothing, and it is no departure (see :func:`_symptom_onset`)."""
+        return self.kind == "ramp" and abs(self.delta_sigma) < SLOPED_RISE_SIGMA
 
 
 def classify_event(kind: str, message: str = "", *, classes=None) -> str:
@@ -585,27 +592,14 @@ def _under_way_until(changes: pd.DataFrame) -> pd.Series:
     return until
 
 
-def _creeps(changes: pd.DataFrame) -> pd.Series:
-    """Per change: is it a ramp that moved its signal by less than :data:`SLOPED_RISE_SIGMA`
-    noise sd over its whole length (``|delta_sigma|``)?
-
-    Over a long stretch even a slope far too small to matter is significant, so such a ramp
-    can be a strong change; but it moved nothing, and it is no departure (see
-    :func:`_symptom_onset`)."""
-    if "delta_sigma" not in changes.columns:
-        return pd.Series(False, index=changes.index)
-    return (changes["kind"] == "ramp") & (changes["delta_sigma"].abs() < SLOPED_RISE_SIGMA)
-
-
 def _runs(changes: pd.DataFrame, onsets: pd.Series, quiet: pd.Series) -> dict:
     by = {}
-    ordered = changes.assign(onset_=onsets, quiet_=quiet, until_=_under_way_until(changes),
-                             creep_=_creeps(changes)).sort_values("onset_")
+    ordered = changes.assign(onset_=onsets, quiet_=quiet, until_=_under_way_until(changes)).sort_values("onset_")
     for s, g in ordered.groupby("signal", sort=False):
         by[s] = [
             _Change(s, r.onset_, min(r.time_lo, r.onset_), r.time_hi, float(r.strength), float(r.delta_sigma),
                     str(r.kind), r.time, max(r.until_, r.onset_), bool(r.quiet_),
-                    float(getattr(r, "before", np.nan)), float(getattr(r, "after", np.nan)), bool(r.creep_))
+                    float(getattr(r, "before", np.nan)), float(getattr(r, "after", np.nan)))
             for r in g.itertuples()
         ]
     return by

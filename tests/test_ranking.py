@@ -757,27 +757,28 @@ def test_a_creeping_ramp_does_not_date_the_symptom():
 
     at = lambda hm: pd.Timestamp(f"2026-03-04 {hm}", tz="UTC")  # noqa: E731
 
-    def change(t, strength, end=None, kind="mean", creep=False):
-        return _Change("x", at(t), at(t), at(t), strength, 1.0, kind, at(t), at(end or t), creep=creep)
+    def change(t, strength, end=None, kind="mean", delta_sigma=10.0):
+        return _Change("x", at(t), at(t), at(t), strength, delta_sigma, kind, at(t), at(end or t))
 
     departure = change("09:00", 30.0)
-    creep = change("07:00", 20.0, "08:55", "ramp", creep=True)
+    creep = change("07:00", 20.0, "08:55", "ramp", delta_sigma=1.0)
+    assert creep.creep
     onset = _symptom_onset([creep, departure], at("09:05"), pd.Timedelta("10s"), pd.Timedelta("15min"),
                            pd.Timedelta("2h"))
     assert onset is departure
-    climb = change("07:00", 20.0, "08:55", "ramp", creep=False)
+    climb = change("07:00", 20.0, "08:55", "ramp", delta_sigma=10.0)
     onset = _symptom_onset([climb, departure], at("09:05"), pd.Timedelta("10s"), pd.Timedelta("15min"),
                            pd.Timedelta("2h"))
     assert onset is climb
 
 
 def test_a_ramp_is_a_creep_when_it_moved_less_than_three_noise_sd():
-    from rca.ranking import SLOPED_RISE_SIGMA, _creeps
+    from rca.ranking import _Change
 
-    changes = pd.DataFrame({"kind": ["ramp", "ramp", "mean", "ramp end"], "delta_sigma": [1.0, -5.0, 1.0, 0.5]})
-    assert SLOPED_RISE_SIGMA == 3.0
-    assert _creeps(changes).tolist() == [True, False, False, False]
-    assert not _creeps(changes.drop(columns="delta_sigma")).any()
+    t = pd.Timestamp("2026-03-04 08:00", tz="UTC")
+    kinds = [("ramp", 1.0), ("ramp", -5.0), ("mean", 1.0), ("ramp end", 0.5), ("ramp", float("nan"))]
+    creeps = [_Change("x", t, t, t, 9.0, d, k, t, t).creep for k, d in kinds]
+    assert creeps == [True, False, False, False, False]
 
 
 def _blip_before_the_symptom(back_at: str | None, seed: int = 4):
