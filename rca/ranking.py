@@ -459,7 +459,7 @@ def _profile_arrays(table) -> dict:
 #: Scales of the scoring (see docs/ranking.md): evidence in nats per unit of hop weight,
 #: change strength per unit of size, extra weight of the earliest change of a chain.
 HOP_SCALE = 6.0
-SIZE_SCALE = 8.0
+SIZE_SCALE = 20.0
 EARLY_BONUS = 1.0
 DEVICE_NATS = 10.0
 #: A measurement that moved by more than this many times its loop's setpoint step was moved by
