@@ -474,14 +474,32 @@ CALIBRATION_MIN_PARENTS = 5
 
 
 def _chance_rate(strengths: np.ndarray, strength: float, span_s: float) -> float:
-    """How often, per second, a change at least as strong as ``strength`` happens among all the
+    """How often, per second, a change at least as strong as ``strength`` happens among the
     changes of the window (``strengths``, sorted): the rate at which one lands shortly before
     a given change by coincidence. A 100-sigma jump of one of the few strong changes of the
     day is far less likely a coincidence than one of the many small wiggles; and counting the
     changes of every signal makes up for having looked at all of them (one of many candidates
-    is bound to be close by chance)."""
+    is bound to be close by chance).
+
+    The ranking passes the changes *of the same kind* (see :func:`_strengths_by_kind`)."""
     n_ge = strengths.size - int(np.searchsorted(strengths, strength, "left"))
     return max(n_ge, 1) / span_s
+
+
+def _strengths_by_kind(runs: dict) -> dict:
+    """The strengths of all the changes of the window, sorted, per kind of change (``mean``,
+    ``ramp``, ``ramp end``, ``variance``, ...).
+
+    A change's strength is the square root of its cost gain in noise units, and each kind is
+    fitted with its own cost (a constant level, a line, a variance), so strengths of different
+    kinds are on different scales: a ramp's grows with its length, a change of variance's with
+    the ratio of the variances. How rare a change is is therefore judged among the changes of
+    its own kind (the chance rate of :func:`_chance_rate`)."""
+    by_kind: dict = {}
+    for seq in runs.values():
+        for c in seq:
+            by_kind.setdefault(c.kind, []).append(c.strength)
+    return {k: np.sort(np.asarray(v, dtype=float)) for k, v in by_kind.items()}
 
 
 def _against_coupling(r: float, x_delta: float, y_delta: float) -> bool:
@@ -947,7 +965,7 @@ def rank_candidates(
     destepped = _destep(frame, changes)
     profiles = _Profiles(destepped, max_lag)
     span_s = max((hi - lo).total_seconds(), 1.0)
-    strengths = np.sort(np.array([c.strength for seq in runs.values() for c in seq], dtype=float))
+    strengths = _strengths_by_kind(runs)
     link = {s: 1.0 for s in symptoms}
     when = dict(t_sym)
     lo_of = {s: next(c.lo for c in runs[s] if c.time == t_sym[s]) for s in symptoms}
@@ -986,10 +1004,12 @@ def rank_candidates(
         evs = []
         for x, (first, last) in parents:
             lag = max(t_y - last.end, pd.Timedelta(0))
-            s_x = max(c.strength for c in runs[x] if first.time <= c.time <= last.time)
+            # How rare x's change is: its run's strongest change among the changes of that kind.
+            s_x = max((c for c in runs[x] if first.time <= c.time <= last.time), key=lambda c: c.strength)
+            rate = _chance_rate(strengths[s_x.kind], s_x.strength, span_s)
             x_moved = _run_delta(runs[x], first.time, last.time)
             evs.append((x, first, last, lag, x_moved,
-                        _hop_evidence(x, y, last, lag, lo_of[y], hi_of[y], _chance_rate(strengths, s_x, span_s),
+                        _hop_evidence(x, y, last, lag, lo_of[y], hi_of[y], rate,
                                       step, profiles, devices, x_moved, moved[y], t_y)))
         # Co-fluctuation counts only beyond what is typical for this target: where a shared
         # disturbance (utilities, ambient, a common header) makes most signals correlate with

@@ -845,3 +845,55 @@ def test_over_by_needs_a_move_to_come_back_from():
     assert not _over_by([up, ramp], up, 9.0, at("09:00"))  # still moving at 09:00
     overshoot = change("08:20", 19.0, 5.0)
     assert _over_by([up, overshoot], up, 9.0, at("09:00"))
+
+
+def _climb_among_steps(seed: int):
+    """A gateway's memory climbs from 08:30 to 09:00 and stays at the top; its latency jumps
+    at 09:01 (the symptom). Eight flows of other units step, each far more strongly than the
+    climb (by strength), at times spread over the day."""
+    rng = np.random.default_rng(seed)
+    idx, at = _grid()
+    n = len(idx)
+    mem = 60 + ar1(rng, n, 0.5, 0.3)
+    a, b = at("08:30:00"), at("09:00:00")
+    mem[a:b] += np.linspace(0, 38, b - a)
+    mem[b:] += 38
+    latency = 200 + ar1(rng, n, 0.5, 5.0)
+    latency[at("09:01:00"):] += 400
+    cols = {"gw1/mem_used_percent": mem, "gw1x/latency_ms": latency}
+    for k, t in enumerate(["07:10", "07:40", "08:05", "08:20", "08:45", "09:30", "09:45", "10:10"]):
+        flow = 50 + ar1(rng, n, 0.5, 0.2)
+        flow[at(f"{t}:00"):] += 30
+        cols[f"U{k}.FT10{k}.PV"] = flow
+    return pd.DataFrame(cols, index=idx)
+
+
+def test_the_rarity_of_a_change_is_judged_among_changes_of_its_own_kind(monkeypatch):
+    import rca.ranking as ranking
+    from rca.ranking import _Change, _chance_rate, _strengths_by_kind
+
+    t = pd.Timestamp("2026-03-04 09:00", tz="UTC")
+    runs = {"a": [_Change("a", t, t, t, 5.0, 5.0, "ramp", t, t), _Change("a", t, t, t, 9.0, 9.0, "mean", t, t)],
+            "b": [_Change("b", t, t, t, 2.0, 2.0, "ramp", t, t), _Change("b", t, t, t, 30.0, 30.0, "mean", t, t)]}
+    by_kind = _strengths_by_kind(runs)
+    assert set(by_kind) == {"ramp", "mean"}
+    assert by_kind["ramp"].tolist() == [2.0, 5.0] and by_kind["mean"].tolist() == [9.0, 30.0]
+    assert _chance_rate(by_kind["ramp"], 5.0, 100.0) == pytest.approx(0.01)  # the strongest ramp: 1 in 100 s
+
+    # The climb is the only strong ramp of the day, though eight steps were stronger: its timing
+    # evidence counts it rare among ramps. Lumping all kinds together would count the steps.
+    kw = dict(incident_start="2026-03-04T09:10:00Z", symptom="gw1x/latency_ms")
+
+    def lumped(runs):
+        every = np.sort(np.concatenate(list(_strengths_by_kind(runs).values())))
+        return {kind: every for kind in _strengths_by_kind(runs)}
+
+    for seed in range(3):
+        r = rank_candidates(_climb_among_steps(seed), **kw)
+        assert r.iloc[0]["name"] == "gw1/mem_used_percent", seed
+        timing = dict(zip(r["name"], r.attrs["score_terms"]))["gw1/mem_used_percent"]["hop_timing"]
+        with monkeypatch.context() as m:
+            m.setattr(ranking, "_strengths_by_kind", lumped)
+            r0 = rank_candidates(_climb_among_steps(seed), **kw)
+        timing0 = dict(zip(r0["name"], r0.attrs["score_terms"]))["gw1/mem_used_percent"]["hop_timing"]
+        assert timing > timing0 + 1.0, (seed, timing, timing0)
