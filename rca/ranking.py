@@ -532,9 +532,9 @@ def _hop_evidence(x, y, last, lag, y_lo, y_hi, rate_chance, step, profiles, devi
     """Evidence, in nats, that the change of ``x`` (ending its run with ``last``) explains the
     change of ``y`` that began at ``t_y``, ``lag`` after x's run ended.
 
-    ``rate_chance`` is how often, per second, a change at least as strong as x's happens
-    somewhere among the signals of the window (see :func:`_chance_rate`); ``x_delta`` and
-    ``y_delta`` are how far each moved over its run [signal units] (for
+    ``rate_chance`` is how often, per second, a change of the same kind and at least as strong
+    as x's happens somewhere among the signals of the window (see :func:`_chance_rate`);
+    ``x_delta`` and ``y_delta`` are how far each moved over its run [signal units] (for
     :func:`_follows_setpoint`)."""
     # Timing: how unlikely it is that a change this strong falls this shortly before y by
     # chance. The window reaches back over a ramp that was under way when y began (it could
