@@ -805,22 +805,20 @@ def test_a_change_that_was_over_by_the_incident_start_scores_half():
     kw = dict(incident_start="2026-03-04T09:20:00Z", symptom="L1.QI103.PV")
     still = rank_candidates(_blip_before_the_symptom(None), **kw)
     over = rank_candidates(_blip_before_the_symptom("09:14:00"), **kw)
-    terms = {}
+    terms, rows = {}, {}
     for name, r in (("still", still), ("over", over)):
         i = r.index[r["name"] == "srv01.cpu_pct"][0]
         assert r.loc[i, "role"] == "origin"
-        terms[name] = r.attrs["score_terms"][i]
-        row = r.loc[i]
-        terms[name + "_row"] = row
+        terms[name], rows[name] = r.attrs["score_terms"][i], r.loc[i]
     assert terms["still"]["transient"] == 0.0 and terms["over"]["transient"] == 1.0
     assert HAND_SET_WEIGHTS["transient"] == pytest.approx(math.log(TRANSIENT_FACTOR))
     # the factor applies on top of the rest of its evidence (which the return changes a little:
     # the de-stepped CPU has one more step taken out)
     rest = sum(HAND_SET_WEIGHTS[k] * v for k, v in terms["over"].items() if k != "transient")
-    assert terms["over_row"]["score"] == pytest.approx(TRANSIENT_FACTOR * math.exp(rest))
-    assert terms["over_row"]["score"] < 0.6 * terms["still_row"]["score"]
-    assert "over by the incident start" in terms["over_row"]["evidence"]
-    assert "over by the incident start" not in terms["still_row"]["evidence"]
+    assert rows["over"]["score"] == pytest.approx(TRANSIENT_FACTOR * math.exp(rest))
+    assert rows["over"]["score"] < 0.6 * rows["still"]["score"]
+    assert "over by the incident start" in rows["over"]["evidence"]
+    assert "over by the incident start" not in rows["still"]["evidence"]
     # came back only after the incident start: still going on when the incident was noticed
     later = rank_candidates(_blip_before_the_symptom("09:30:00"), **kw)
     i = later.index[later["name"] == "srv01.cpu_pct"][0]
@@ -885,8 +883,9 @@ def test_the_rarity_of_a_change_is_judged_among_changes_of_its_own_kind(monkeypa
     kw = dict(incident_start="2026-03-04T09:10:00Z", symptom="gw1x/latency_ms")
 
     def lumped(runs):
-        every = np.sort(np.concatenate(list(_strengths_by_kind(runs).values())))
-        return {kind: every for kind in _strengths_by_kind(runs)}
+        by_kind = _strengths_by_kind(runs)
+        every = np.sort(np.concatenate(list(by_kind.values())))
+        return {kind: every for kind in by_kind}
 
     for seed in range(3):
         r = rank_candidates(_climb_among_steps(seed), **kw)
