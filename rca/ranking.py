@@ -707,6 +707,9 @@ def _weighted(terms: dict) -> float:
 
 #: Score factor of a stand-in symptom (no symptom named) that moved after the first stand-in.
 STAND_IN_LATER_FACTOR = 0.5
+#: A stand-in into which an earlier change of the chain links with hop weight ``w`` scores
+#: ``1 - STAND_IN_EXPLAINED x w`` of its score: it more likely followed that change.
+STAND_IN_EXPLAINED = 0.5
 RUN_GAP_DIVISOR = 1.5
 
 
@@ -1056,13 +1059,24 @@ def rank_candidates(
             # A stand-in is one of the strongest changes: certainly involved (link 1), and with
             # nothing named as the symptom it may be where the trouble started. The first of
             # the stand-ins to move competes with the chain's origin; the later ones more
-            # likely followed it.
+            # likely followed it. So does a stand-in into which an earlier change of the chain
+            # links firmly: the strongest changes of the hour are as often the consequences.
             ch = next((c for c in seq if c.time == t_sym[x]), None)
             size = 1.0 - math.exp(-(ch.strength if ch else 0.0) / SIZE_SCALE)
             first = t_sym[x] <= sym_time + tol
-            score = (0.5 + 0.5 * size) * (1.0 if first else STAND_IN_LATER_FACTOR)
+            # Only a change that came first explains it: simultaneous changes (within a grid
+            # step) cannot be ordered.
+            into = [(1.0 - math.exp(-hop_why[m]["total"] / HOP_SCALE), m) for m, y_ in via.items()
+                    if y_ == x and m in hop_why and m not in symptoms and onset_of[m] + tol < t_sym[x]]
+            explained, by = max(into, default=(0.0, None))
+            score = ((0.5 + 0.5 * size) * (1.0 if first else STAND_IN_LATER_FACTOR)
+                     * (1.0 - STAND_IN_EXPLAINED * explained))
             rows.append(_signal_row(x, t_sym[x], score, 1.0, "stand-in symptom", seq, info, sym_time, hop_why,
                                     via, tz))
+            if by is not None:
+                rows[-1]["evidence"] += (f"; it may have followed the change of {by} "
+                                         f"{_fmt_lag(hop_why[by]['lag'])} before it (hop weight {explained:.2f}), "
+                                         "so it scores less")
             continue
         if x in link:
             ch = next((c for c in seq if c.time == onset_of[x]), None)

@@ -294,6 +294,45 @@ def test_a_stand_in_is_dated_by_the_change_it_was_chosen_for_not_by_the_run_befo
     assert "the first of them to change" in r["evidence"].iloc[0]
 
 
+def test_a_stand_in_that_an_earlier_change_of_the_chain_explains_scores_less(monkeypatch):
+    # No symptom named. A valve steps at 09:00 by a few sigma; the temperature it feeds (which
+    # carries a little of the valve's fluctuation) jumps 40 s later and the quality 3 min after
+    # that; a backup's traffic ends at 09:05. The three strongest changes stand in for the
+    # symptom, the temperature first. The valve links into the temperature's jump, which more
+    # likely followed it than started the trouble: the stand-in scores less, and the valve
+    # ranks first. Without that discount the temperature's size puts it above the valve.
+    import rca.ranking as ranking
+
+    rng = np.random.default_rng(3)
+    idx, at = _grid()
+    n = len(idx)
+    valve = 50 + ar1(rng, n, 0.7, 0.3)
+    valve[at("09:00:00"):] += 1.0
+    temp = 80 + 0.08 * np.roll(valve - 50, 6) + ar1(rng, n, 0.8, 0.2)
+    temp[at("09:01:00"):] += 6.0
+    quality = 2.0 + 0.5 * np.roll(temp - 80, 18) + ar1(rng, n, 0.8, 0.05)
+    backup = 300 + ar1(rng, n, 0.5, 5.0)
+    backup[at("09:05:00"):] -= 250
+    f = pd.DataFrame({"L1.FV101.PV": valve, "L1.TI102.PV": temp, "L1.QI103.PV": quality,
+                      "bkp-01.net_tx_mbps": backup}, index=idx)
+    r = rank_candidates(f, incident_start="2026-03-04T09:10:00Z")
+    assert set(r.attrs["settings"]["symptoms"]) == {"L1.TI102.PV", "L1.QI103.PV", "bkp-01.net_tx_mbps"}
+    assert r["name"].iloc[0] == "L1.FV101.PV"
+    temp_row = r[r["name"] == "L1.TI102.PV"].iloc[0]
+    assert temp_row["role"] == "stand-in symptom"
+    assert "it may have followed the change of L1.FV101.PV" in temp_row["evidence"]
+
+    monkeypatch.setattr(ranking, "STAND_IN_EXPLAINED", 0.0)
+    plain = rank_candidates(f, incident_start="2026-03-04T09:10:00Z")
+    assert plain["name"].iloc[0] == "L1.TI102.PV"
+    score = dict(zip(r["name"], r["score"]))
+    plain_score = dict(zip(plain["name"], plain["score"]))
+    # only the explained stand-in changes: the backup's traffic has no parent in the chain
+    assert score["bkp-01.net_tx_mbps"] == pytest.approx(plain_score["bkp-01.net_tx_mbps"])
+    assert score["L1.TI102.PV"] < 0.75 * plain_score["L1.TI102.PV"]
+    assert score["L1.FV101.PV"] == pytest.approx(plain_score["L1.FV101.PV"])
+
+
 def test_an_action_just_before_a_stand_ins_change_is_ranked_as_its_trigger():
     # No symptom named. A gateway's latency jumps at 09:05, 50 s after a firmware change record
     # on that gateway; it is one of the strongest changes and stands in for the symptom. A valve
