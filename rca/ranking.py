@@ -311,6 +311,53 @@ def _follows_setpoint(x: str, y: str, x_delta: float, y_delta: float) -> bool | 
     return bool(x_delta * y_delta > 0 and abs(y_delta) <= SETPOINT_RESPONSE_RATIO * abs(x_delta))
 
 
+#: ISA-5.1 modifier letters (second letter of a tag) that make another measured variable:
+#: differential (PDT), ratio (FFIC), rate of change (TKT), integral or total (FQI).
+_ISA_MODIFIERS = frozenset("DFKQ")
+
+
+def _measured_variable(name: str) -> str | None:
+    """The measured variable of an instrument tag, with its modifier: ``TIC_131_SP`` and
+    ``TT131`` -> ``"T"``, ``PDT125`` -> ``"PD"``, ``FFIC-201.SP`` -> ``"FF"`` (flow ratio, not
+    flow), KKS ``2PAB20DT131_SW`` -> ``"T"``; None for a name that is not a tag."""
+    parts = re.split(r"[./:]", str(name))
+    i = len(parts) - 1
+    if i > 0 and _ATTRIBUTE.match(parts[i]):
+        i -= 1
+    m = _KKS_TAG.match(parts[i])
+    if m:
+        return m["var"]
+    m = re.match(r"^([A-Za-z]+)[-_ ]?\d", parts[i])
+    if m is None:
+        return None
+    letters = m.group(1).upper()
+    return letters[:2] if len(letters) > 2 and letters[1] in _ISA_MODIFIERS else letters[0]
+
+
+def _setpoint_move_in_noise(x: str, x_moved: float, destepped: pd.DataFrame) -> tuple[float, str] | None:
+    """How far setpoint ``x`` moved (``x_moved``, signal units) in units of the normal
+    variability of the measurement its loop controls (the sd of that measurement with its
+    steps removed), and that measurement; None when ``x`` is not a setpoint or its loop's
+    measurement is not among the signals.
+
+    A setpoint is constant between its steps, so the detector's strength of a step says
+    nothing of its size: a trim of +0.2 degC is as "strong" as a step of +4 degC. What a step
+    can do to the process is the move it asks of its measurement, compared with how much that
+    measurement varies anyway."""
+    if _attribute(x) not in _SETPOINT_ATTRIBUTES or not np.isfinite(x_moved):
+        return None
+    loop, var = _loop(x), _measured_variable(x)
+    if loop is None:
+        return None
+    for y in destepped.columns:
+        if (y != x and _loop(y) == loop and _attribute(y) in _MEASURED_ATTRIBUTES
+                and _measured_variable(y) == var):
+            sd = float(np.nanstd(destepped[y].to_numpy(dtype=float)))
+            if np.isfinite(sd) and sd > 0:
+                return abs(x_moved) / sd, y
+    return None
+
+
 _OUTPUT_ATTRIBUTES = frozenset({"OUT", "OP", "MV", "CV"})
 
 
@@ -460,6 +507,9 @@ def _profile_arrays(table) -> dict:
 #: change strength per unit of size, extra weight of the earliest change of a chain.
 HOP_SCALE = 6.0
 SIZE_SCALE = 20.0
+#: A setpoint's size is ``1 - exp(-move / SETPOINT_SIZE_SCALE)``, with its move measured in
+#: sd of its loop's measurement (see :func:`_setpoint_move_in_noise`).
+SETPOINT_SIZE_SCALE = 10.0
 EARLY_BONUS = 1.0
 DEVICE_NATS = 10.0
 #: A measurement that moved by more than this many times its loop's setpoint step was moved by
@@ -1082,6 +1132,10 @@ def rank_candidates(
             ch = next((c for c in seq if c.time == onset_of[x]), None)
             lead = (sym_time - onset_of[x]).total_seconds()
             size = 1.0 - math.exp(-(ch.strength if ch else 0.0) / SIZE_SCALE)
+            # A setpoint's step is as big as the move it asks of its measurement.
+            sp_move = _setpoint_move_in_noise(x, moved.get(x, float("nan")), destepped)
+            if sp_move is not None:
+                size = 1.0 - math.exp(-sp_move[0] / SETPOINT_SIZE_SCALE)
             # The weakest hop of the path bounds the link; the hop that attaches x to the chain
             # says how firmly x itself belongs to it (a change that merely happened to come
             # first attaches weakly, and then being early counts for little).
@@ -1116,6 +1170,9 @@ def rank_candidates(
             }
             row = _signal_row(x, onset_of[x], _weighted(terms), link[x], "chain", seq, info, sym_time, hop_why,
                               via, tz)
+            if sp_move is not None:
+                row["evidence"] += (f"; a setpoint move of {sp_move[0]:.2g} x the normal variation of "
+                                    f"{sp_move[1]}")
             if is_transient:
                 row["evidence"] += ("; over by the incident start (back near its level before the change): score x "
                                     f"{math.exp(SCORE_WEIGHTS['transient']):.2g}")

@@ -1,4 +1,5 @@
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -331,6 +332,70 @@ def test_a_stand_in_that_an_earlier_change_of_the_chain_explains_scores_less(mon
     assert score["bkp-01.net_tx_mbps"] == pytest.approx(plain_score["bkp-01.net_tx_mbps"])
     assert score["L1.TI102.PV"] < 0.75 * plain_score["L1.TI102.PV"]
     assert score["L1.FV101.PV"] == pytest.approx(plain_score["L1.FV101.PV"])
+
+
+def test_a_setpoints_measured_variable_and_its_move_in_the_noise_of_its_measurement():
+    from rca.ranking import _measured_variable, _setpoint_move_in_noise
+
+    assert _measured_variable("TIC_131_SP") == _measured_variable("TT_131") == "T"
+    assert _measured_variable("L1.HTST2.TIC131.SP") == _measured_variable("L1.HTST2.TT131.PV") == "T"
+    assert _measured_variable("2PAB20DT131_SW") == _measured_variable("2PAB20CT131") == "T"  # KKS
+    assert _measured_variable("PDT125") == "PD" and _measured_variable("Unit/FFIC-201.SP") == "FF"
+    assert _measured_variable("gw-01.cpu_pct") is None
+    idx = pd.date_range(T0, periods=400, freq="10s")
+    rng = np.random.default_rng(0)
+    destepped = pd.DataFrame({"L1.TIC101.SP": 0.0, "L1.TT101.PV": rng.normal(0, 2.0, 400),
+                              "Unit/FFIC-201.SP": 0.0, "Unit/FT-201": rng.normal(0, 1.0, 400),
+                              "2PAB20DT131_SW": 0.0, "2PAB20CT131": rng.normal(0, 0.5, 400)}, index=idx)
+    move, pv = _setpoint_move_in_noise("L1.TIC101.SP", -3.0, destepped)
+    assert pv == "L1.TT101.PV" and move == pytest.approx(3.0 / np.std(destepped["L1.TT101.PV"]))
+    move, pv = _setpoint_move_in_noise("2PAB20DT131_SW", 1.0, destepped)
+    assert pv == "2PAB20CT131" and move == pytest.approx(1.0 / np.std(destepped["2PAB20CT131"]))
+    # a flow-ratio controller's setpoint is not in the units of the flow it shares a number with
+    assert _setpoint_move_in_noise("Unit/FFIC-201.SP", 5.0, destepped) is None
+    assert _setpoint_move_in_noise("L1.TT101.PV", 5.0, destepped) is None  # not a setpoint
+    assert _setpoint_move_in_noise("L1.TIC101.SP", float("nan"), destepped) is None
+
+
+def test_a_setpoint_trim_is_sized_by_the_move_it_asks_of_its_measurement(monkeypatch):
+    # A setpoint is constant between its steps, so the detector finds a trim of +0.3 degC as
+    # "strong" as a flow setpoint's step of 12 % (both +3.5 sigma here). What a step can do to
+    # the process is the move it asks of its measurement, against how much that measurement
+    # varies anyway: the trim is a third of the temperature's normal variation, the flow step
+    # eleven times the flow's. The trim's size, and with it its score, is small.
+    import rca.ranking as ranking
+
+    rng = np.random.default_rng(0)
+    idx, at = _grid()
+    n = len(idx)
+    tsp = np.full(n, 75.0)
+    tsp[at("08:58:00"):] += 0.3
+    wander = ar1(rng, n, 0.995, 0.1)
+    short = ar1(rng, n, 0.5, 0.03)
+    tt = 75.0 + wander + short
+    tt[at("08:58:30"):] += 0.3
+    fsp = np.full(n, 100.0)
+    fsp[at("09:03:00"):] += 12.0
+    ft = 100.0 + ar1(rng, n, 0.7, 0.8)
+    ft[at("09:03:20"):] += 12.0
+    q = 5.0 + ar1(rng, n, 0.8, 0.05) + 0.01 * np.roll(ft - 100, 6) + 2.0 * np.roll(short, 6)
+    q[at("09:05:00"):] += 0.6
+    f = pd.DataFrame({"L1.TIC101.SP": tsp, "L1.TT101.PV": tt, "L1.FIC201.SP": fsp, "L1.FT201.PV": ft,
+                      "L1.QI301.PV": q}, index=idx)
+    kw = dict(incident_start="2026-03-04T09:15:00Z", symptom="L1.QI301.PV")
+    r = rank_candidates(f, **kw)
+    ev = dict(zip(r["name"], r["evidence"]))
+    trim = re.search(r"a setpoint move of ([0-9.]+) x the normal variation of L1\.TT101\.PV", ev["L1.TIC101.SP"])
+    step = re.search(r"a setpoint move of ([0-9.]+) x the normal variation of L1\.FT201\.PV", ev["L1.FIC201.SP"])
+    assert trim and step and float(trim.group(1)) < 1 and float(step.group(1)) > 5
+    assert r["name"].iloc[0] == "L1.FIC201.SP"
+
+    monkeypatch.setattr(ranking, "SETPOINT_SIZE_SCALE", 1e-9)  # every setpoint step full size
+    plain = rank_candidates(f, **kw)
+    score, plain_score = dict(zip(r["name"], r["score"])), dict(zip(plain["name"], plain["score"]))
+    assert score["L1.TIC101.SP"] < 0.6 * plain_score["L1.TIC101.SP"]
+    assert score["L1.FIC201.SP"] > 0.8 * plain_score["L1.FIC201.SP"]
+    assert score["L1.FT201.PV"] == pytest.approx(plain_score["L1.FT201.PV"])  # not a setpoint
 
 
 def test_an_action_just_before_a_stand_ins_change_is_ranked_as_its_trigger():
