@@ -1110,7 +1110,7 @@ def rank_candidates(
             # nothing named as the symptom it may be where the trouble started. The first of
             # the stand-ins to move competes with the chain's origin; the later ones more
             # likely followed it. So does a stand-in into which an earlier change of the chain
-            # links firmly: the strongest changes of the hour are as often the consequences.
+            # links firmly: the strongest changes of the hour are often the consequences.
             ch = next((c for c in seq if c.time == t_sym[x]), None)
             size = 1.0 - math.exp(-(ch.strength if ch else 0.0) / SIZE_SCALE)
             first = t_sym[x] <= sym_time + tol
@@ -1124,9 +1124,9 @@ def rank_candidates(
             rows.append(_signal_row(x, t_sym[x], score, 1.0, "stand-in symptom", seq, info, sym_time, hop_why,
                                     via, tz))
             if by is not None:
-                rows[-1]["evidence"] += (f"; it may have followed the change of {by} "
-                                         f"{_fmt_lag(hop_why[by]['lag'])} before it (hop weight {explained:.2f}), "
-                                         "so it scores less")
+                rows[-1]["evidence"] += (f"; it may have followed the change of {by}, which began "
+                                         f"{_fmt_lag(t_sym[x] - onset_of[by])} before it (hop weight "
+                                         f"{explained:.2f}), so it scores less")
             continue
         if x in link:
             ch = next((c for c in seq if c.time == onset_of[x]), None)
