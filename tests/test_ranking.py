@@ -297,7 +297,7 @@ def test_a_stand_in_is_dated_by_the_change_it_was_chosen_for_not_by_the_run_befo
 
 def test_a_stand_in_that_an_earlier_change_of_the_chain_explains_scores_less(monkeypatch):
     # No symptom named. A valve steps at 09:00 by a few sigma; the temperature it feeds (which
-    # carries a little of the valve's fluctuation) jumps 40 s later and the quality 3 min after
+    # carries a little of the valve's fluctuation) jumps a minute later and the quality 3 min after
     # that; a backup's traffic ends at 09:05. The three strongest changes stand in for the
     # symptom, the temperature first. The valve links into the temperature's jump, which more
     # likely followed it than started the trouble: the stand-in scores less, and the valve
@@ -394,7 +394,8 @@ def test_a_setpoint_trim_is_sized_by_the_move_it_asks_of_its_measurement(monkeyp
     plain = rank_candidates(f, **kw)
     score, plain_score = dict(zip(r["name"], r["score"])), dict(zip(plain["name"], plain["score"]))
     assert score["L1.TIC101.SP"] < 0.6 * plain_score["L1.TIC101.SP"]
-    assert score["L1.FIC201.SP"] > 0.8 * plain_score["L1.FIC201.SP"]
+    # the flow step, 11 sd of its flow, keeps a size factor of 0.5 + 0.5 x (1 - exp(-11 / 10)) = 0.83
+    assert score["L1.FIC201.SP"] > 0.75 * plain_score["L1.FIC201.SP"]
     assert score["L1.FT201.PV"] == pytest.approx(plain_score["L1.FT201.PV"])  # not a setpoint
 
 
