@@ -239,12 +239,30 @@ _ATTRIBUTE = re.compile(rf"^{_ATTRIBUTES}$", re.IGNORECASE)
 #: Stricter than :data:`_TAG_PART` (three digits, not one), because the two err differently:
 #: a name wrongly taken for a tag there only becomes its own device, while two names wrongly
 #: taken for one loop here (hosts ``HIST01`` and ``HMI01``) get the 10 nats of a shared device.
-_ISA_TAG = re.compile(rf"^(?P<var>[A-Za-z])[A-Za-z]{{0,4}}[-_ ]?(?P<num>\d{{3,}})[A-Za-z]?(?:_{_ATTRIBUTES})?$",
+_ISA_TAG = re.compile(rf"^(?P<letters>(?P<var>[A-Za-z])[A-Za-z]{{0,4}})[-_ ]?(?P<num>\d{{3,}})[A-Za-z]?(?:_{_ATTRIBUTES})?$",
                       re.IGNORECASE)
 #: A KKS measuring (C) or closed-loop control (D) circuit: system code, circuit letter, the
 #: measured variable and the circuit number, optionally an attribute: 2PAB20CT131 and
 #: 2PAB20DT131_SW are the measurement and the control of one temperature loop.
 _KKS_TAG = re.compile(rf"^(?P<sys>\d?[A-Z]{{3}}\d{{2}})[CD](?P<var>[A-Z])(?P<num>\d{{3}})[A-Z]?(?:_{_ATTRIBUTES})?$")
+
+
+@functools.lru_cache(maxsize=65536)
+def _tag(name: str) -> tuple | None:
+    """The instrument tag in a name, parsed: ``("kks" | "isa", match, unit parts)``, or None.
+    The tag is the last part of the name, or the part before an attribute (PV, SP, OUT): a
+    host name followed by a metric (``HIST01/cpu_usage``, ``gw-01.cpu_pct``) is not a tag."""
+    parts = re.split(r"[./:]", str(name))
+    i = len(parts) - 1
+    if i > 0 and _ATTRIBUTE.match(parts[i]):
+        i -= 1
+    m = _KKS_TAG.match(parts[i])
+    if m:
+        return "kks", m, parts[:i]
+    m = _ISA_TAG.match(parts[i])
+    if m:
+        return "isa", m, parts[:i]
+    return None
 
 
 @functools.lru_cache(maxsize=65536)
@@ -260,19 +278,13 @@ def _loop(name: str) -> tuple | None:
     (``TIC-131``, ``TT-131``, ``TV-131``) share a loop; ``TT-131`` and ``FT-131`` do not
     (another variable), nor ``TT-131`` in two units. A name that merely looks like a tag
     (``Pump101`` beside ``PT101``) is taken for one."""
-    parts = re.split(r"[./:]", str(name))
-    # The tag is the last part, or the one before an attribute (PV, SP, OUT): a host name
-    # followed by a metric (``HIST01/cpu_usage``, ``gw-01.cpu_pct``) is not a loop.
-    i = len(parts) - 1
-    if i > 0 and _ATTRIBUTE.match(parts[i]):
-        i -= 1
-    m = _KKS_TAG.match(parts[i])
-    if m:
-        return ("/".join(parts[:i]) + "/" + m["sys"], m["var"], m["num"])
-    m = _ISA_TAG.match(parts[i])
-    if m:
-        return ("/".join(parts[:i]), m["var"].upper(), m["num"])
-    return None
+    tag = _tag(name)
+    if tag is None:
+        return None
+    kind, m, unit = tag
+    if kind == "kks":
+        return ("/".join(unit) + "/" + m["sys"], m["var"], m["num"])
+    return ("/".join(unit), m["var"].upper(), m["num"])
 
 
 #: Attributes that name a setpoint, and those that name the measured value (or none at all).
@@ -319,18 +331,15 @@ _ISA_MODIFIERS = frozenset("DFKQ")
 def _measured_variable(name: str) -> str | None:
     """The measured variable of an instrument tag, with its modifier: ``TIC_131_SP`` and
     ``TT131`` -> ``"T"``, ``PDT125`` -> ``"PD"``, ``FFIC-201.SP`` -> ``"FF"`` (flow ratio, not
-    flow), KKS ``2PAB20DT131_SW`` -> ``"T"``; None for a name that is not a tag."""
-    parts = re.split(r"[./:]", str(name))
-    i = len(parts) - 1
-    if i > 0 and _ATTRIBUTE.match(parts[i]):
-        i -= 1
-    m = _KKS_TAG.match(parts[i])
-    if m:
-        return m["var"]
-    m = re.match(r"^([A-Za-z]+)[-_ ]?\d", parts[i])
-    if m is None:
+    flow), KKS ``2PAB20DT131_SW`` -> ``"T"``; None for a name that is not a tag (the tag
+    :func:`_loop` reads)."""
+    tag = _tag(name)
+    if tag is None:
         return None
-    letters = m.group(1).upper()
+    kind, m, _ = tag
+    if kind == "kks":
+        return m["var"]
+    letters = m["letters"].upper()
     return letters[:2] if len(letters) > 2 and letters[1] in _ISA_MODIFIERS else letters[0]
 
 
