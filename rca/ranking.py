@@ -367,6 +367,59 @@ def _setpoint_move_in_noise(x: str, x_moved: float, destepped: pd.DataFrame) -> 
     return None
 
 
+#: A statistic of a metric at the end of its name: CloudWatch's ``latency_Average``,
+#: ``latency_p99`` and ``requests_Sum``, an exporter's ``cpu_max``, a historian aggregate
+#: ``TT101.PV_avg``. A percentile is a lower-case ``p`` and two or three digits (``p50``,
+#: ``p99.9``), so an instrument tag (``PUMP_P101``) is not read as one.
+_STATISTIC = re.compile(
+    r"^(?P<base>.+?)[_.](?:(?i:avg|average|mean|median|min|minimum|max|maximum|sum|count|samplecount|std|stddev)"
+    r"|p\d{2,3}(?:\.\d+)?)$"
+)
+#: Words of a service-level indicator in a metric's name: the golden signals of a service
+#: (how slow it is, how often it fails, how much it serves), not its resources.
+SERVICE_INDICATOR_WORDS = frozenset({
+    "latency", "availability", "error", "errors", "requests", "request", "throughput", "duration", "response",
+    "rps", "qps", "apdex", "success",
+})
+
+
+def _measurement(name: str) -> str:
+    """What a signal is a statistic of: ``PetSite.latency_p99`` and ``PetSite.latency_Average``
+    are both ``PetSite.latency``; a name without a statistic is its own measurement.
+
+    >>> _measurement("PetSite.latency_p99"), _measurement("gw03/cpu_max"), _measurement("PUMP_P101")
+    ('PetSite.latency', 'gw03/cpu', 'PUMP_P101')
+    """
+    m = _STATISTIC.match(str(name))
+    return m.group("base") if m else str(name)
+
+
+def _service_indicator(name: str, devices: dict | None = None) -> bool:
+    """Whether a metric is a service-level indicator of its device (``PetSite.latency_p90``,
+    ``api-01.error_rate``), as opposed to a resource (``cpu``, ``mem``) or a process value."""
+    name = str(name)
+    dev = _device(name, devices)
+    metric = name[len(dev):] if name.startswith(dev) else name
+    return bool(set(re.findall(r"[a-z]+", metric.lower())) & SERVICE_INDICATOR_WORDS)
+
+
+def _restates(x: str, symptoms, devices: dict | None = None) -> tuple[str, str] | None:
+    """(symptom, how) when signal ``x`` is a named symptom seen another way: another statistic
+    of the same measurement (its p99 beside its average), or, for a symptom that is a
+    service-level indicator, another indicator of the same service (its availability beside its
+    latency). Its resources (CPU, memory, sessions) are not: a saturated CPU can be why a
+    service is slow."""
+    for s in symptoms:
+        if x == s:
+            continue
+        if _measurement(x) == _measurement(s):
+            return s, "another statistic of the symptom"
+        if (_device(x, devices) == _device(s, devices) and _service_indicator(s, devices)
+                and _service_indicator(x, devices)):
+            return s, "another service-level indicator of the symptom's service"
+    return None
+
+
 _OUTPUT_ATTRIBUTES = frozenset({"OUT", "OP", "MV", "CV"})
 
 
@@ -1111,6 +1164,17 @@ def rank_candidates(
     chain_span = max((sym_time - first_onset).total_seconds(), step.total_seconds())
     for x in frame.columns:
         seq = runs.get(x, [])
+        # The named symptom seen another way (its p99 beside its average, its service's
+        # availability beside its latency) is the symptom, not a cause of it.
+        restated = _restates(x, symptoms, devices) if chosen == "given" and x not in symptoms else None
+        if restated is not None:
+            if seq:
+                when_x = onset_of.get(x) or min(seq, key=lambda c: abs(c.time - sym_time)).time
+                row = _signal_row(x, when_x, 0.0, link.get(x, 0.0), "symptom", seq, info, sym_time, hop_why, via, tz)
+                seen = row["evidence"].removeprefix("the symptom: ")
+                row["evidence"] = f"{restated[1]} {restated[0]}, not a cause of it: {seen}"
+                rows.append(row)
+            continue
         if x in symptoms:
             if chosen == "given":
                 rows.append(_signal_row(x, t_sym[x], 0.0, 0.25, "symptom", seq, info, sym_time, hop_why, via, tz))

@@ -1001,3 +1001,67 @@ def test_the_rarity_of_a_change_is_judged_among_changes_of_its_own_kind(monkeypa
             r0 = rank_candidates(_climb_among_steps(seed), **kw)
         timing0 = dict(zip(r0["name"], r0.attrs["score_terms"]))["gw1/mem_used_percent"]["hop_timing"]
         assert timing > timing0 + 1.0, (seed, timing, timing0)
+
+
+def _lagged(x, k):
+    return np.r_[np.full(k, x[0]), x[:-k]]
+
+
+def _service_incident(seed: int = 0):
+    """A database's latency steps at 09:00; a service's p99 latency follows at once, its
+    average latency (the symptom) a minute later and its availability 30 s after that. The
+    service's CPU steps at 08:30, unrelated. 10 s grid, 5 hours."""
+    idx, at = _grid()
+    rng = np.random.default_rng(seed)
+    n = len(idx)
+    db = 20 + ar1(rng, n, 0.7, 1.0)
+    db[at("09:00:00"):] += 15
+    p99 = 180 + 4.0 * (db - 20) + ar1(rng, n, 0.5, 3.0)
+    lat = 100 + 2.0 * _lagged(db - 20, 6) + ar1(rng, n, 0.7, 2.0)
+    avail = 99.9 - 0.02 * _lagged(lat - 100, 3) + ar1(rng, n, 0.5, 0.02)
+    cpu = 30 + ar1(rng, n, 0.8, 1.0)
+    cpu[at("08:30:00"):] += 4
+    return pd.DataFrame({"db.latency_p50": db, "svc.latency_Average": lat, "svc.latency_p99": p99,
+                         "svc.availability_Average": avail, "svc.cpu_pct": cpu}, index=idx)
+
+
+def test_what_a_statistic_is_a_statistic_of():
+    from rca.ranking import _measurement, _restates
+
+    assert _measurement("PetSite.latency_p99") == _measurement("PetSite.latency_Average") == "PetSite.latency"
+    assert _measurement("gw03/cpu_max") == "gw03/cpu"
+    assert _measurement("TT101.PV_avg") == "TT101.PV"
+    assert _measurement("db.requests_Sum") == "db.requests"
+    # instrument tags and units are not statistics
+    for name in ("PUMP_P101", "TIC_122_SP", "opcgw/opcua_publish_latency_ms", "L1.TT101.PV", "fw.sessions.active"):
+        assert _measurement(name) == name
+    sym = ["svc.latency_Average"]
+    assert _restates("svc.latency_p99", sym) == ("svc.latency_Average", "another statistic of the symptom")
+    assert _restates("svc.availability_Average", sym)[1] == "another service-level indicator of the symptom's service"
+    assert _restates("svc.cpu_pct", sym) is None  # a resource of the service can be why it is slow
+    assert _restates("db.latency_p50", sym) is None  # another service's indicator can be the cause
+    # a process measurement's siblings are not service indicators: the loop's setpoint is a candidate
+    assert _restates("L1.TIC131.SP", ["L1.TT131.PV"]) is None
+    assert _restates("L1.TT131.PV_max", ["L1.TT131.PV"]) == ("L1.TT131.PV", "another statistic of the symptom")
+
+
+def test_the_symptom_seen_another_way_is_not_ranked_as_its_cause(monkeypatch):
+    import rca.ranking as ranking
+
+    kw = dict(incident_start="2026-03-04T09:20:00Z", symptom="svc.latency_Average")
+    r = rank_candidates(_service_incident(), **kw)
+    row = r.set_index("name")
+    assert r.iloc[0]["name"] == "db.latency_p50" and r.iloc[0]["role"] == "origin"
+    for name, how in (("svc.latency_p99", "another statistic of the symptom svc.latency_Average"),
+                      ("svc.availability_Average", "another service-level indicator of the symptom's service")):
+        assert row.loc[name, "role"] == "symptom" and row.loc[name, "score"] == 0.0
+        assert row.loc[name, "evidence"].startswith(how)
+    assert row.loc["svc.cpu_pct", "role"] != "symptom"
+    # Without the rule the p99, same device and as early as the database, ranks first.
+    monkeypatch.setattr(ranking, "_restates", lambda *a, **k: None)
+    off = rank_candidates(_service_incident(), **kw)
+    assert off.iloc[0]["name"] == "svc.latency_p99"
+    # With no symptom named there is nothing to restate: the stand-ins are ranked as before.
+    monkeypatch.undo()
+    free = rank_candidates(_service_incident(), incident_start="2026-03-04T09:20:00Z")
+    assert not (free["evidence"].str.contains("not a cause of it")).any()
