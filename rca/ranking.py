@@ -993,8 +993,9 @@ def rank_candidates(
         Best first, columns ``rank``, ``name``, ``type`` (``"signal"``/``"event"``),
         ``domain``, ``score``, ``onset`` (UTC), ``evidence``, then ``link`` (strength of the
         best path to the symptom [0, 1]), ``lead`` (how long before the symptom's onset),
-        ``role`` (``"origin"``, ``"chain"``, ``"trigger"``, ``"unlinked"``, ``"symptom"``,
-        ``"stand-in symptom"``,
+        ``role`` (``"origin"``, ``"chain"``, ``"trigger"``, ``"unlinked"``, ``"symptom"``
+        (the named symptom, or it seen another way: another statistic of it, another
+        service-level indicator of its service), ``"stand-in symptom"``,
         ``"after symptom"``). ``attrs["settings"]`` holds the choices made and
         ``attrs["propagation"]`` the links of the chain that was found (as records; use
         :func:`propagation_edges` for a DataFrame).
