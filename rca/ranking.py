@@ -375,11 +375,11 @@ _STATISTIC = re.compile(
     r"^(?P<base>.+?)[_.](?:(?i:avg|average|mean|median|min|minimum|max|maximum|sum|count|samplecount|std|stddev)"
     r"|p\d{2,3}(?:\.\d+)?)$"
 )
-#: Words of a service-level indicator in a metric's name: the golden signals of a service
-#: (how slow it is, how often it fails, how much it serves), not its resources.
+#: Words of a service-level indicator in a metric's name: how slow a service is and how often
+#: it fails, as its users see it. Not its resources (CPU, memory, sessions), and not the load
+#: put on it (requests, throughput): a surge of requests can be why a service is slow.
 SERVICE_INDICATOR_WORDS = frozenset({
-    "latency", "availability", "error", "errors", "requests", "request", "throughput", "duration", "response",
-    "rps", "qps", "apdex", "success",
+    "latency", "availability", "error", "errors", "duration", "response", "apdex", "success",
 })
 
 
@@ -397,10 +397,31 @@ def _measurement(name: str) -> str:
 def _service_indicator(name: str, devices: dict | None = None) -> bool:
     """Whether a metric is a service-level indicator of its device (``PetSite.latency_p90``,
     ``api-01.error_rate``), as opposed to a resource (``cpu``, ``mem``) or a process value."""
+    return bool(_metric_words(name, devices) & SERVICE_INDICATOR_WORDS)
+
+
+#: Words of a signal that says how a service or a link performs: how slow it is and how often
+#: it fails (the service-level indicators above), how much is waiting (queues, backlogs), how
+#: much is lost (packet loss, drops). Such a signal responds to what is behind it: a saturated
+#: resource, a changed configuration, a load, a failing dependency.
+RESPONSE_WORDS = SERVICE_INDICATOR_WORDS | frozenset({
+    "queue", "backlog", "loss", "drop", "drops", "dropped", "discards",
+})
+
+
+def _metric_words(name: str, devices: dict | None = None) -> set:
+    """The words of a signal's name after its device (``gw-01.opc_latency_ms`` -> latency, ms, opc)."""
     name = str(name)
     dev = _device(name, devices)
     metric = name[len(dev):] if name.startswith(dev) else name
-    return bool(set(re.findall(r"[a-z]+", metric.lower())) & SERVICE_INDICATOR_WORDS)
+    return set(re.findall(r"[a-z]+", metric.lower()))
+
+
+def _is_response(name: str, devices: dict | None = None) -> bool:
+    """Whether a signal measures how a service or a link performs (a latency, an error rate, a
+    queue, a packet loss; :data:`RESPONSE_WORDS`) rather than what a resource holds or uses,
+    a process value or a command."""
+    return bool(_metric_words(name, devices) & RESPONSE_WORDS)
 
 
 def _restates(x: str, symptoms, devices: dict | None = None) -> tuple[str, str] | None:
@@ -744,6 +765,9 @@ TRANSIENT_RETURN = 0.3
 #: Score factor of a controller output that moved other than by an exact step (see
 #: :func:`_is_controller_output`).
 CONTROLLER_OUTPUT_FACTOR = 0.5
+#: Score factor of a signal of the chain that measures how a service or a link performs
+#: (:func:`_is_response`): its change is the response to something behind it.
+RESPONSE_FACTOR = 0.5
 #: A candidate's score is ``exp(sum of weight x term)`` over the named terms of its evidence
 #: (``attrs["score_terms"]`` of the ranking lists them per candidate; docs/ranking.md,
 #: "Weights", describes every term). A signal of the chain: ``link``, ``own_hop``, ``size``
@@ -762,6 +786,7 @@ HAND_SET_WEIGHTS = {
     "command": math.log(COMMAND_BONUS),
     "controller_output": math.log(CONTROLLER_OUTPUT_FACTOR),
     "transient": math.log(TRANSIENT_FACTOR),
+    "response": math.log(RESPONSE_FACTOR),
     "trigger": 1.0,
     "event": 0.0,
     "hop_timing": 0.0,
@@ -793,6 +818,7 @@ FITTED_WEIGHTS = {
     "command": -0.192,
     "controller_output": -1.250,
     "transient": -0.693,  # added after the fit: the hand-set value
+    "response": -0.693,  # added after the fit: the hand-set value
     "trigger": 3.327,
     "event": -0.725,
     "hop_timing": -0.016,
@@ -1218,6 +1244,13 @@ def rank_candidates(
             # A clean step in an otherwise constant signal is a command (a setpoint, a mode, an
             # on/off): among changes at the same time it is the one that moved the others.
             is_command = ch is not None and ch.kind == "mean" and ch.quiet
+            # A latency, an error rate, a queue or a packet loss responds to what is behind it
+            # (a saturated resource, a changed configuration, a failing dependency): it is rarely
+            # where the trouble began. Nor is it a command, even when it steps from a constant
+            # (an availability at 100 %).
+            is_response = _is_response(x, devices) and not _is_controller_output(x)
+            if is_response:
+                is_command = False
             # A controller in automatic moves its output to make up for a disturbance: the
             # output moving is the loop's response (a "compensation"), not where the trouble
             # began, unless it was stepped by hand (an exact step, a command, above).
@@ -1233,6 +1266,7 @@ def rank_candidates(
                 "command": float(is_command),
                 "controller_output": float(is_output),
                 "transient": float(is_transient),
+                "response": float(is_response),
                 # The evidence of the hop that attaches x, part by part [nats], beyond its share in
                 # own_hop; how strong x's change is; how many signals link into x (a change that
                 # many others could explain is more likely downstream).
@@ -1247,6 +1281,9 @@ def rank_candidates(
             if sp_move is not None:
                 row["evidence"] += (f"; a setpoint move of {sp_move[0]:.2g} x the normal variation of "
                                     f"{sp_move[1]}")
+            if is_response:
+                row["evidence"] += ("; it measures how a service or a link performs, which responds to what is "
+                                    f"behind it: score x {math.exp(SCORE_WEIGHTS['response']):.2g}")
             if is_transient:
                 row["evidence"] += ("; over by the incident start (back near its level before the change): score x "
                                     f"{math.exp(SCORE_WEIGHTS['transient']):.2g}")
@@ -1302,11 +1339,22 @@ def rank_candidates(
             if run:
                 strongest = max(run, key=lambda c: c.strength)
                 anchors = sorted({(run[0].time, run[0].kind), (strongest.time, strongest.kind)})
+            # A change that responds to what is behind it (a latency, a queue) is scored down as a
+            # cause; an action just before it is what may be behind it, so the action is scored
+            # against that change without the factor, and, where that puts the change above the
+            # origin, as the trigger of the chain's first change.
+            score_m, terms_m = float(m["score"]), terms_of.get(name)
+            response = bool(terms_m and terms_m.get("response"))
+            if response:
+                score_m /= math.exp(SCORE_WEIGHTS["response"] * terms_m["response"])
+                terms_m = {**terms_m, "response": 0.0}
+            first = origin is not None and (name == str(origin["name"]) or (
+                response and score_m >= float(origin["score"])))
             for row in _score_events(table, anchors, sym_time, lo, hi, event_lead, step, event_classes,
-                                     float(m["score"]), tz, anchor_terms=terms_of.get(name),
+                                     score_m, tz, anchor_terms=terms_m,
                                      chain_devices=chain_devices,
                                      root_domain=str(m["domain"]), root_name=name,
-                                     first_of_chain=origin is not None and name == str(origin["name"])):
+                                     first_of_chain=first):
                 kept = best_rows.get(row["name"])
                 if kept is None or row["score"] > kept["score"]:
                     best_rows[row["name"]] = row

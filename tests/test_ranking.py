@@ -1065,3 +1065,78 @@ def test_the_symptom_seen_another_way_is_not_ranked_as_its_cause(monkeypatch):
     monkeypatch.undo()
     free = rank_candidates(_service_incident(), incident_start="2026-03-04T09:20:00Z")
     assert not (free["evidence"].str.contains("not a cause of it")).any()
+
+
+def _gateway_incident(seed: int = 0, cpu_ramp: bool = True):
+    """A SCADA server's CPU climbs from 08:40 and saturates at 08:58 (when ``cpu_ramp``); a
+    gateway's OPC latency jumps at 08:59 and the quality it feeds (the symptom) follows, with
+    the latency's fluctuations. Another unit's flow steps at 08:20, unrelated."""
+    idx, at = _grid()
+    rng = np.random.default_rng(seed)
+    n = len(idx)
+    cpu = 40 + ar1(rng, n, 0.7, 1.0)
+    if cpu_ramp:
+        a, b = at("08:40:00"), at("08:58:00")
+        cpu[a:b] += np.linspace(0, 57, b - a)
+        cpu[b:] += 57
+    lat = 20 + ar1(rng, n, 0.6, 2.0)
+    k = at("08:59:00")
+    lat[k:] += 60 + ar1(rng, n - k, 0.6, 8.0)
+    quality = 5 + 0.05 * _lagged(lat - 20, 6) + ar1(rng, n, 0.7, 0.1)
+    other = 10 + ar1(rng, n, 0.8, 0.3)
+    other[at("08:20:00"):] += 3
+    return pd.DataFrame({"scada-01.cpu_pct": cpu, "gw-01.opc_latency_ms": lat, "L1.QI101.PV": quality,
+                         "L2.FI201.PV": other}, index=idx)
+
+
+def test_a_latency_or_a_queue_responds_to_what_is_behind_it():
+    from rca.ranking import _is_response
+
+    for name in ("gw-01.opc_latency_ms", "opcgw03/opcua_queue_items", "kepware04/opcua_sf_backlog",
+                 "opc-gw-03.packet_loss_pct", "PetSite.latency_p90", "api-01.error_rate", "web.availability_Average"):
+        assert _is_response(name), name
+    for name in ("gw-01.cpu_pct", "DAIWINCC01/mem_used_percent", "fw-ot-01.if_util_pct", "opcgw03/opcua_sessions",
+                 "PetSite.requests_Sum", "L1.TT131.PV", "L1.TIC131.SP", "FIC101.OUT", "XMEAS(9)"):
+        assert not _is_response(name), name
+
+
+def test_a_response_scores_below_the_saturation_behind_it(monkeypatch):
+    import math
+
+    import rca.ranking as ranking
+
+    kw = dict(incident_start="2026-03-04T09:20:00Z", symptom="L1.QI101.PV")
+    r = rank_candidates(_gateway_incident(), **kw)
+    assert r.iloc[0]["name"] == "scada-01.cpu_pct" and r.iloc[0]["role"] == "origin"
+    i = r.index[r["name"] == "gw-01.opc_latency_ms"][0]
+    assert r.attrs["score_terms"][i]["response"] == 1.0
+    assert "responds to what is behind it: score x 0.5" in r.loc[i, "evidence"]
+    assert r.attrs["score_terms"][r.index[r["name"] == "scada-01.cpu_pct"][0]]["response"] == 0.0
+    # Without the factor the latency, which co-fluctuates with the symptom, is taken for the origin.
+    monkeypatch.setitem(ranking.SCORE_WEIGHTS, "response", 0.0)
+    off = rank_candidates(_gateway_incident(), **kw)
+    assert off.iloc[0]["name"] == "gw-01.opc_latency_ms"
+    j = off.index[off["name"] == "gw-01.opc_latency_ms"][0]
+    assert r.loc[i, "score"] == pytest.approx(off.loc[j, "score"] * math.exp(ranking.HAND_SET_WEIGHTS["response"]))
+
+
+def test_an_action_just_before_a_response_is_scored_as_the_trigger_of_the_chain(monkeypatch):
+    import rca.ranking as ranking
+
+    events = pd.DataFrame({
+        "time": pd.to_datetime(["2026-03-04 08:58:40"], utc=True), "end": pd.NaT, "source": ["gw-01"],
+        "kind": ["change"], "message": ["CHG0071 gateway subscription settings changed"], "severity": "",
+        "domain": ["IT"], "origin": "events",
+    })
+    kw = dict(incident_start="2026-03-04T09:20:00Z", symptom="L1.QI101.PV", events=events)
+    frame = _gateway_incident(cpu_ramp=False)
+    r = rank_candidates(frame, **kw)
+    top = r.iloc[0]
+    assert top["name"] == "gw-01" and top["role"] == "trigger"
+    assert "before the first change of the chain" in top["evidence"]
+    # The action is scored against the latency's change as if the factor did not apply: the
+    # factor says something is behind the latency, and the action is a candidate for it.
+    monkeypatch.setitem(ranking.SCORE_WEIGHTS, "response", 0.0)
+    off = rank_candidates(frame, **kw)
+    assert off.iloc[0]["name"] == "gw-01"
+    assert top["score"] == pytest.approx(off.iloc[0]["score"])
