@@ -402,10 +402,12 @@ def _service_indicator(name: str, devices: dict | None = None) -> bool:
 
 #: Words of a signal that says how a service or a link performs: how slow it is and how often
 #: it fails (the service-level indicators above), how much is waiting (queues, backlogs), how
-#: much is lost (packet loss, drops). Such a signal responds to what is behind it: a saturated
-#: resource, a changed configuration, a load, a failing dependency.
+#: much is lost (packet loss, drops), how much it serves (requests, throughput: the demand put
+#: on it by its callers). Such a signal responds to what is behind it: a saturated resource, a
+#: changed configuration, a load, a failing dependency.
 RESPONSE_WORDS = SERVICE_INDICATOR_WORDS | frozenset({
     "queue", "backlog", "loss", "drop", "drops", "dropped", "discards",
+    "requests", "request", "throughput", "rps", "qps",
 })
 
 

@@ -1040,6 +1040,7 @@ def test_what_a_statistic_is_a_statistic_of():
     assert _restates("svc.availability_Average", sym)[1] == "another service-level indicator of the symptom's service"
     assert _restates("svc.cpu_pct", sym) is None  # a resource of the service can be why it is slow
     assert _restates("db.latency_p50", sym) is None  # another service's indicator can be the cause
+    assert _restates("svc.requests_Sum", sym) is None  # the load put on it can be why it is slow
     # a process measurement's siblings are not service indicators: the loop's setpoint is a candidate
     assert _restates("L1.TIC131.SP", ["L1.TT131.PV"]) is None
     assert _restates("L1.TT131.PV_max", ["L1.TT131.PV"]) == ("L1.TT131.PV", "another statistic of the symptom")
@@ -1093,10 +1094,11 @@ def test_a_latency_or_a_queue_responds_to_what_is_behind_it():
     from rca.ranking import _is_response
 
     for name in ("gw-01.opc_latency_ms", "opcgw03/opcua_queue_items", "kepware04/opcua_sf_backlog",
-                 "opc-gw-03.packet_loss_pct", "PetSite.latency_p90", "api-01.error_rate", "web.availability_Average"):
+                 "opc-gw-03.packet_loss_pct", "PetSite.latency_p90", "api-01.error_rate", "web.availability_Average",
+                 "PetSite.requests_Sum"):
         assert _is_response(name), name
     for name in ("gw-01.cpu_pct", "DAIWINCC01/mem_used_percent", "fw-ot-01.if_util_pct", "opcgw03/opcua_sessions",
-                 "PetSite.requests_Sum", "L1.TT131.PV", "L1.TIC131.SP", "FIC101.OUT", "XMEAS(9)"):
+                 "L1.TT131.PV", "L1.TIC131.SP", "FIC101.OUT", "XMEAS(9)"):
         assert not _is_response(name), name
 
 
