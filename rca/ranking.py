@@ -394,6 +394,14 @@ def _measurement(name: str) -> str:
     return m.group("base") if m else str(name)
 
 
+def _metric_words(name: str, devices: dict | None = None) -> set:
+    """The words of a signal's name after its device (``gw-01.opc_latency_ms`` -> latency, ms, opc)."""
+    name = str(name)
+    dev = _device(name, devices)
+    metric = name[len(dev):] if name.startswith(dev) else name
+    return set(re.findall(r"[a-z]+", metric.lower()))
+
+
 def _service_indicator(name: str, devices: dict | None = None) -> bool:
     """Whether a metric is a service-level indicator of its device (``PetSite.latency_p90``,
     ``api-01.error_rate``), as opposed to a resource (``cpu``, ``mem``) or a process value."""
@@ -409,14 +417,6 @@ RESPONSE_WORDS = SERVICE_INDICATOR_WORDS | frozenset({
     "queue", "backlog", "loss", "drop", "drops", "dropped", "discards",
     "requests", "request", "throughput", "rps", "qps",
 })
-
-
-def _metric_words(name: str, devices: dict | None = None) -> set:
-    """The words of a signal's name after its device (``gw-01.opc_latency_ms`` -> latency, ms, opc)."""
-    name = str(name)
-    dev = _device(name, devices)
-    metric = name[len(dev):] if name.startswith(dev) else name
-    return set(re.findall(r"[a-z]+", metric.lower()))
 
 
 def _is_response(name: str, devices: dict | None = None) -> bool:
@@ -606,6 +606,11 @@ CORR_NATS_CAP = 20.0
 DIRECTION_MIN_R = 0.2
 #: Fewest candidate parents for which their median co-fluctuation evidence is the baseline.
 CALIBRATION_MIN_PARENTS = 5
+
+
+def _hop_weight(nats: float) -> float:
+    """A hop's weight in [0, 1) from its evidence in nats: ``1 - exp(-nats / HOP_SCALE)``."""
+    return 1.0 - math.exp(-nats / HOP_SCALE)
 
 
 def _chance_rate(strengths: np.ndarray, strength: float, span_s: float) -> float:
@@ -1167,7 +1172,7 @@ def rank_candidates(
             e["corr"] = max(e["corr"] - base, 0.0)
             e["total"] = e["timing"] + e["corr"] + e["device"]
         for x, first, last, lag, x_moved, ev in evs:
-            hop = 1.0 - math.exp(-ev["total"] / HOP_SCALE)
+            hop = _hop_weight(ev["total"])
             cand = min(link[y], hop)
             if cand > link.get(x, 0.0) + 1e-12:
                 link[x] = cand
@@ -1218,7 +1223,7 @@ def rank_candidates(
             first = t_sym[x] <= sym_time + tol
             # Only a change that came first explains it: simultaneous changes (within a grid
             # step) cannot be ordered.
-            into = [(1.0 - math.exp(-hop_why[m]["total"] / HOP_SCALE), m) for m, y_ in via.items()
+            into = [(_hop_weight(hop_why[m]["total"]), m) for m, y_ in via.items()
                     if y_ == x and m in hop_why and m not in symptoms and onset_of[m] + tol < t_sym[x]]
             explained, by = max(into, default=(0.0, None))
             score = ((0.5 + 0.5 * size) * (1.0 if first else STAND_IN_LATER_FACTOR)
@@ -1241,7 +1246,7 @@ def rank_candidates(
             # The weakest hop of the path bounds the link; the hop that attaches x to the chain
             # says how firmly x itself belongs to it (a change that merely happened to come
             # first attaches weakly, and then being early counts for little).
-            own = 1.0 - math.exp(-hop_why[x]["total"] / HOP_SCALE) if x in hop_why else link[x]
+            own = _hop_weight(hop_why[x]["total"]) if x in hop_why else link[x]
             early = 1.0 + EARLY_BONUS * own * max(lead, 0.0) / chain_span
             # A clean step in an otherwise constant signal is a command (a setpoint, a mode, an
             # on/off): among changes at the same time it is the one that moved the others.
@@ -1348,8 +1353,8 @@ def rank_candidates(
             score_m, terms_m = float(m["score"]), terms_of.get(name)
             response = bool(terms_m and terms_m.get("response"))
             if response:
-                score_m /= math.exp(SCORE_WEIGHTS["response"] * terms_m["response"])
                 terms_m = {**terms_m, "response": 0.0}
+                score_m = _weighted(terms_m)
             first = origin is not None and (name == str(origin["name"]) or (
                 response and score_m >= float(origin["score"])))
             for row in _score_events(table, anchors, sym_time, lo, hi, event_lead, step, event_classes,
