@@ -82,7 +82,7 @@ EVENT_CLASSES = {
 @dataclass(frozen=True)
 class _Change:
     signal: str
-    time: pd.Timestamp  # refined onset: when the departure began (<= the detected time)
+    time: pd.Timestamp  # onset: detected time; a ramp's when it left its level (_ramp_departures)
     lo: pd.Timestamp
     hi: pd.Timestamp
     strength: float
@@ -907,6 +907,59 @@ def _quiet_changes(frame: pd.DataFrame, changes: pd.DataFrame, samples: int = 10
     return out
 
 
+#: A ramp has begun once its signal is this many noise sd beyond its level before, in the
+#: ramp's direction (the reference value of Page's CUSUM in :func:`_ramp_departures`).
+RAMP_DEPARTURE_SD = 1.0
+
+
+def _ramp_departures(frame: pd.DataFrame, changes: pd.DataFrame) -> pd.Series:
+    """When each ramp began to move its signal (other changes: their detected time).
+
+    A straight line fitted to a rise that accelerates (a valve sticking more and more, a
+    controller winding up, a memory leak running away) starts before the rise does, and a
+    ramp segment can begin at a small, unrelated wiggle well before the climb. Either way the
+    ramp would be dated too early, and the earliest change of a chain is what the ranking
+    looks for. A ramp from ``before`` towards ``after`` is dated instead at the last time
+    before its end that Page's CUSUM of ``sign * (y - before) - k`` was at its minimum, with
+    ``k`` = :data:`RAMP_DEPARTURE_SD` noise sd (``sigma_before``): the sum falls while the
+    signal stays at its old level and rises once it is more than ``k`` beyond it, in the
+    ramp's direction. A straight ramp is dated later by the time it takes to rise by one
+    noise sd; a movement against the ramp's direction never dates it. The result is never
+    before the detected time.
+
+    >>> t = pd.date_range("2024-01-01", periods=40, freq="min", tz="UTC")
+    >>> y = np.r_[np.zeros(20), np.arange(1, 21) ** 2 / 4.0]  # flat, then a rise that accelerates
+    >>> frame = pd.DataFrame({"x": y}, index=t)
+    >>> changes = pd.DataFrame({"signal": ["x"], "time": [t[10]], "kind": ["ramp"], "end": [t[39]],
+    ...                         "before": [0.0], "after": [100.0], "sigma_before": [0.5]})
+    >>> _ramp_departures(frame, changes).iloc[0] == t[21]   # the first sample above 0.5
+    True
+    """
+    out = changes["time"].copy()
+    ramps = changes.index[(changes["kind"] == "ramp") & changes["signal"].isin(frame.columns)
+                          & changes["end"].notna()]
+    if len(ramps) == 0:
+        return out
+    t_ns = frame.index.as_unit("ns").asi8
+    for i in ramps:
+        row = changes.loc[i]
+        before, after, sd = float(row["before"]), float(row["after"]), float(row["sigma_before"])
+        if not (np.isfinite(before) and np.isfinite(after) and np.isfinite(sd)):
+            continue
+        a = int(np.searchsorted(t_ns, pd.Timestamp(row["time"]).value))
+        b = int(np.searchsorted(t_ns, pd.Timestamp(row["end"]).value))
+        y = frame[row["signal"]].to_numpy(dtype=float)[a:b]
+        if np.isfinite(y).sum() < 3:
+            continue
+        sign = 1.0 if after >= before else -1.0
+        gain = np.where(np.isfinite(y), sign * (y - before) - RAMP_DEPARTURE_SD * sd, 0.0)
+        csum = np.cumsum(gain)
+        j = int(np.argmin(csum))
+        if csum[j] < 0 and a + j + 1 < b:
+            out.loc[i] = max(pd.Timestamp(t_ns[a + j + 1], tz="UTC"), pd.Timestamp(row["time"]))
+    return out
+
+
 def _onset_before(seq: list[_Change], t_target: pd.Timestamp, tol: pd.Timedelta, max_lag: pd.Timedelta,
                   *, stop_at_creep: bool = False):
     """The first change of the run of changes of one signal that leads up to ``t_target``.
@@ -1065,9 +1118,9 @@ def rank_candidates(
     devices = {}
     if info is not None and "device" in info.columns:
         devices = {str(k): str(v) for k, v in info["device"].items() if isinstance(v, str) and v}
-    # A drift is detected some time after it began: order changes by the start of their
-    # onset interval (detect_changes' 95 % interval), which reaches back over gradual onsets.
-    runs = _runs(changes, changes["time"], _quiet_changes(frame, changes))
+    # A ramp begins where its signal left the level it had, not where a straight line fitted
+    # to an accelerating rise would start (_ramp_departures).
+    runs = _runs(changes, _ramp_departures(frame, changes), _quiet_changes(frame, changes))
 
     # 1. The symptom and its onset.
     unchanged = None

@@ -1142,3 +1142,70 @@ def test_an_action_just_before_a_response_is_scored_as_the_trigger_of_the_chain(
     off = rank_candidates(frame, **kw)
     assert off.iloc[0]["name"] == "gw-01"
     assert top["score"] == pytest.approx(off.iloc[0]["score"])
+
+
+def test_a_ramp_is_dated_where_its_signal_left_its_level():
+    from rca.ranking import _ramp_departures
+
+    t = pd.date_range("2026-03-04 08:00", periods=60, freq="min", tz="UTC")
+    flat = np.zeros(20)
+    frames = {
+        # flat, then a rise that accelerates from 08:20 (a straight line fitted to it starts earlier)
+        "accelerating": np.r_[flat, (np.arange(1, 41) / 4.0) ** 2],
+        # a dip against the ramp's direction at 08:05, back at 08:10, then a straight climb from 08:20
+        "dip first": np.r_[np.zeros(5), -3 * np.ones(5), np.zeros(10), np.arange(1, 41) * 0.5],
+        # a straight climb of 0.5 per minute from 08:20: dated when it is 1 sd (1.0) above its level
+        "straight": np.r_[flat, np.arange(1, 41) * 0.5],
+    }
+    frame = pd.DataFrame(frames, index=t).assign(step=np.r_[flat, np.full(40, 5.0)])
+    rows = [dict(signal=s, time=t[2], kind="ramp", end=t[59], before=0.0, after=float(frame[s].iloc[-1]),
+                 sigma_before=1.0) for s in frames]
+    rows.append(dict(signal="step", time=t[20], kind="mean", end=pd.NaT, before=0.0, after=5.0, sigma_before=1.0))
+    changes = pd.DataFrame(rows)
+    dated = dict(zip(changes["signal"], _ramp_departures(frame, changes)))
+    assert dated["accelerating"] == t[23]  # (4 / 4) ** 2 = 1.0: the first value 1 sd above its level
+    assert dated["dip first"] == t[21]  # 1.0 at 08:21: the dip against the ramp never dates it
+    assert dated["straight"] == t[21]  # a minute late: the time the climb takes to rise by 1 sd
+    assert dated["step"] == t[20]  # only ramps are re-dated
+    # A ramp that never left its level by 1 sd keeps its detected time.
+    creep = changes.iloc[[2]].assign(sigma_before=100.0)
+    assert _ramp_departures(frame, creep).iloc[0] == t[2]
+
+
+def _wind_up_after_a_trim(seed: int):
+    """A pump wears from 08:57: the hot-water flow falls in a straight line until 09:30. The
+    temperature loop's cascade setpoint, which another loop's trim had nudged down at 08:44, winds
+    up faster and faster from 08:58 to its limit at 09:24; after that the product temperature
+    falls (the symptom)."""
+    rng = np.random.default_rng(seed)
+    idx, at = _grid()
+    n = len(idx)
+    flow = 10 + ar1(rng, n, 0.5, 0.05)
+    a, b = at("08:57:00"), at("09:30:00")
+    flow[a:b] -= np.linspace(0, 8, b - a)
+    flow[b:] -= 8
+    sp = 78.4 + rng.normal(0, 0.003, n)
+    sp[at("08:44:00"):] -= 0.1
+    c, d = at("08:58:00"), at("09:24:00")
+    sp[c:d] += 5.8 * np.linspace(0, 1, d - c) ** 2
+    sp[d:] += 5.8
+    temp = 75 + ar1(rng, n, 0.8, 0.05)
+    k = at("09:24:30")
+    temp[k:] -= np.minimum(np.arange(n - k) * 0.02, 6)
+    return pd.DataFrame({"TIC122.SP": sp, "FT123.PV": flow, "TT131.PV": temp}, index=idx)
+
+
+def test_a_winding_up_setpoint_is_dated_after_the_flow_it_makes_up_for(monkeypatch):
+    import rca.ranking as ranking
+
+    kw = dict(incident_start="2026-03-04T09:35:00Z", symptom="TT131.PV")
+    nudge, wind_up = pd.Timestamp("2026-03-04 08:44", tz="UTC"), pd.Timestamp("2026-03-04 08:58", tz="UTC")
+    for seed in range(3):
+        onset = rank_candidates(_wind_up_after_a_trim(seed), **kw).set_index("name")["onset"]
+        assert onset["FT123.PV"] < onset["TIC122.SP"], seed
+        assert wind_up <= onset["TIC122.SP"] <= wind_up + pd.Timedelta("5min"), seed
+        # Dated by the start of its fitted ramp instead, the setpoint came first, at the nudge.
+        with monkeypatch.context() as m:
+            m.setattr(ranking, "_ramp_departures", lambda frame, changes: changes["time"].copy())
+            onset0 = rank_candidates(_wind_up_after_a_trim(seed), **kw).set_index("name")["onset"]
+        assert onset0["TIC122.SP"] <= nudge + pd.Timedelta("1min") < onset0["FT123.PV"], seed
