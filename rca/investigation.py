@@ -10,6 +10,7 @@ which analysts can call directly.
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,7 @@ from rca.alignment import (
     choose_grid,
     estimate_clock_offset,
 )
-from rca.errors import AnalysisError, DataQualityWarning, ManifestError, ParameterError
+from rca.errors import AnalysisError, DataQualityWarning, ManifestError, ParameterError, RcaWarning
 from rca.ledger import Ledger, SourceLedger
 from rca.manifest import Manifest, read_manifest
 from rca.readers import EVENT_COLUMNS, EventData, SignalData, load_source
@@ -286,6 +287,7 @@ def _combine_signals(loaded: list[tuple], manifest: Manifest):
             info.index = pd.Index([mapping.get(n, n) for n in info.index], name="signal", dtype="str")
         info["domain"] = spec.domain
         info["source"] = spec.name
+        info["kind"] = _declared_kinds(spec, info)
         frames.append(samples)
         infos.append(info)
     if not frames:
@@ -295,8 +297,33 @@ def _combine_signals(loaded: list[tuple], manifest: Manifest):
     samples.insert(1, "signal", signal)
     info = pd.concat(infos)
     info["device"] = info["device"].fillna("") if "device" in info.columns else ""
-    info = info[["domain", "source", "tag", "unit", "description", "device", "samples"]]
+    info = info[["domain", "source", "tag", "unit", "description", "device", "kind", "samples"]]
     return samples, info, renamed
+
+
+def _declared_kinds(spec, info: pd.DataFrame) -> pd.Series:
+    """The ``signal_kinds`` of a source per signal (``""`` where none is declared). A key is
+    a tag or a pattern (``*``, ``?``, ``[...]``, as in file names, case-sensitive) matched against
+    the tag and the signal name; when several match, the last one in the table wins. A key that
+    matches no signal of the source is reported (a typo would otherwise change nothing)."""
+    kinds = pd.Series("", index=info.index, dtype="str")
+    if not spec.signal_kinds:
+        return kinds
+    names = [(str(sig), str(tag)) for sig, tag in zip(info.index, info["tag"])]
+    unmatched = []
+    for pattern, what in spec.signal_kinds.items():
+        hit = [sig for sig, tag in names if fnmatch.fnmatchcase(tag, pattern) or fnmatch.fnmatchcase(sig, pattern)]
+        if hit:
+            kinds.loc[hit] = what
+        else:
+            unmatched.append(pattern)
+    if unmatched:
+        warnings.warn(
+            f"source {spec.name!r}: signal_kinds {unmatched} match no signal of the source; check the tags",
+            RcaWarning,
+            stacklevel=4,
+        )
+    return kinds
 
 
 def _shift_ledger(ledger: SourceLedger, offset: pd.Timedelta) -> SourceLedger:

@@ -22,6 +22,7 @@ __all__ = [
     "IncidentSpec",
     "AlignmentSpec",
     "SourceSpec",
+    "SIGNAL_KINDS",
     "read_manifest",
     "manifest_from_dict",
 ]
@@ -47,7 +48,18 @@ _COMMON_SOURCE_KEYS = {
     "encoding",
     "skip_rows",
 }
-_SIGNAL_KEYS = {"layout", "good_quality", "value_map", "units", "max_gap", "ignore", "tag_separator"}
+_SIGNAL_KEYS = {"layout", "good_quality", "value_map", "units", "max_gap", "ignore", "tag_separator", "signal_kinds"}
+
+#: What a signal is, when the plant says so (a source's ``signal_kinds``, or ``kinds=`` of
+#: :func:`rca.rank_candidates`). The ranking otherwise reads it from the name (a tag's
+#: ``.OUT``, a metric's ``latency``), which a plant's naming may not follow.
+SIGNAL_KINDS = {
+    "response": "how a service or a link performs (a latency, an error rate, a queue, a packet loss): "
+                "it responds to what is behind it",
+    "output": "a controller's output (a valve or speed demand), which moves to make up for a disturbance",
+    "measurement": "any other quantity (a temperature, a flow, a CPU load, a setpoint): neither a response "
+                   "nor a controller output, whatever its name says",
+}
 _EVENT_KEYS = {"active_states", "return_states"}
 _SIGNAL_COLUMNS_LONG = {"time", "tag", "value", "quality", "unit", "description"}
 _SIGNAL_COLUMNS_WIDE = {"time"}
@@ -109,6 +121,7 @@ class SourceSpec:
     max_gap: pd.Timedelta | str | None = None
     ignore: tuple = ()
     tag_separator: str = "."
+    signal_kinds: dict = field(default_factory=dict)
     active_states: tuple = ()
     return_states: tuple = ()
 
@@ -362,6 +375,14 @@ def _source(raw, i, where, folder: Path) -> SourceSpec:
     units = raw.get("units", {})
     if not isinstance(units, dict) or not all(isinstance(v, str) for v in units.values()):
         raise ManifestError(f"{where}: {label}.units: expected a table of tag = unit text")
+    signal_kinds = raw.get("signal_kinds", {})
+    if not isinstance(signal_kinds, dict):
+        raise ManifestError(f"{where}: {label}.signal_kinds: expected a table of tag (or pattern) = kind, "
+                            "e.g. { \"PK5.*.OUT\" = \"output\" }")
+    for tag, what in signal_kinds.items():
+        if what not in SIGNAL_KINDS:
+            raise ManifestError(f"{where}: {label}.signal_kinds[{tag!r}]: expected one of {', '.join(SIGNAL_KINDS)}, "
+                                f"got {what!r}")
     max_gap = raw.get("max_gap")
     if max_gap is not None:
         max_gap = _duration_or_auto(max_gap, where, f"{label}.max_gap")
@@ -407,6 +428,7 @@ def _source(raw, i, where, folder: Path) -> SourceSpec:
         max_gap=max_gap,
         ignore=tuple(ignore),
         tag_separator=_optional(raw, "tag_separator", where, label, str) or ".",
+        signal_kinds=dict(signal_kinds),
         active_states=states["active_states"],
         return_states=states["return_states"],
     )

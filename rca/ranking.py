@@ -34,6 +34,7 @@ Everything is deterministic: the same data give the same ranking.
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import math
 import re
@@ -44,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from rca.errors import AnalysisError, ParameterError, RcaWarning
+from rca.manifest import SIGNAL_KINDS
 from rca.timestamps import parse_duration, parse_instant
 
 __all__ = ["rank_candidates", "propagation_edges", "EVENT_CLASSES", "classify_event", "CANDIDATE_COLUMNS"]
@@ -188,6 +190,30 @@ def _resolve(data, events, signal_info, incident_start, symptom, window, changes
     if events is None:
         events = pd.DataFrame(columns=["time", "end", "source", "kind", "message", "severity", "domain", "origin"])
     return frame, events, signal_info, incident_start, symptom, (lo, hi), changes, timezone
+
+
+def _declared_kinds(names, signal_info, kinds) -> dict:
+    """Signal -> declared kind: the ``kind`` column of ``signal_info``, then ``kinds`` (a name
+    or a pattern with ``*``, ``?``, ``[...]``, case-sensitive; the later entry wins)."""
+    out = {}
+    if signal_info is not None and "kind" in signal_info.columns:
+        out = {str(k): str(v) for k, v in signal_info["kind"].items() if isinstance(v, str) and v}
+    if kinds is None:
+        return out
+    if not isinstance(kinds, dict):
+        raise ParameterError(f"kinds: expected a dict of signal name (or pattern) -> kind, got {type(kinds).__name__}")
+    names = [str(n) for n in names]
+    unmatched = []
+    for pattern, what in kinds.items():
+        if what not in SIGNAL_KINDS:
+            raise ParameterError(f"kinds[{pattern!r}]: expected one of {', '.join(SIGNAL_KINDS)}, got {what!r}")
+        hit = [n for n in names if fnmatch.fnmatchcase(n, str(pattern))]
+        if not hit:
+            unmatched.append(pattern)
+        out.update(dict.fromkeys(hit, what))
+    if unmatched:
+        warnings.warn(f"kinds: {unmatched} match no signal with data in the window", RcaWarning, stacklevel=3)
+    return out
 
 
 def _domain_of(name, signal_info):
@@ -1043,6 +1069,7 @@ def rank_candidates(
     horizon="2h",
     event_lead="15min",
     event_classes=None,
+    kinds=None,
     top=None,
 ) -> pd.DataFrame:
     """Rank the likely root causes of an incident, signals and event sources together.
@@ -1070,6 +1097,14 @@ def rank_candidates(
         considered its trigger [s].
     event_classes : dict, optional
         Vocabulary for event classes, see :data:`EVENT_CLASSES`.
+    kinds : dict, optional
+        What signals are, where their names do not say it: signal name or pattern (``*``,
+        ``?``, as in file names) -> ``"response"``, ``"output"`` or ``"measurement"``
+        (:data:`rca.manifest.SIGNAL_KINDS`). Adds to and overrides the ``kind`` column of
+        ``signal_info`` (a source's ``signal_kinds`` in the manifest). A declared kind replaces
+        what the ranking reads from the name: a response scores x :data:`RESPONSE_FACTOR`, a
+        controller output x :data:`CONTROLLER_OUTPUT_FACTOR` (unless stepped by hand), a
+        measurement neither.
     top : int, optional
         Keep only the best ``top`` candidates.
 
@@ -1118,6 +1153,7 @@ def rank_candidates(
     devices = {}
     if info is not None and "device" in info.columns:
         devices = {str(k): str(v) for k, v in info["device"].items() if isinstance(v, str) and v}
+    declared = _declared_kinds(frame.columns, info, kinds)
     # A ramp begins where its signal left the level it had, not where a straight line fitted
     # to an accelerating rise would start (_ramp_departures).
     runs = _runs(changes, _ramp_departures(frame, changes), _quiet_changes(frame, changes))
@@ -1308,13 +1344,15 @@ def rank_candidates(
             # (a saturated resource, a changed configuration, a failing dependency): it is rarely
             # where the trouble began. Nor is it a command, even when it steps from a constant
             # (an availability at 100 %).
-            is_response = _is_response(x, devices) and not _is_controller_output(x)
+            # What the plant declared a signal to be replaces what its name suggests.
+            kind = declared.get(x)
+            is_response = (kind == "response") if kind else (_is_response(x, devices) and not _is_controller_output(x))
             if is_response:
                 is_command = False
             # A controller in automatic moves its output to make up for a disturbance: the
             # output moving is the loop's response (a "compensation"), not where the trouble
             # began, unless it was stepped by hand (an exact step, a command, above).
-            is_output = not is_command and _is_controller_output(x)
+            is_output = not is_command and ((kind == "output") if kind else _is_controller_output(x))
             # A change that was over by the incident start (the signal came back) is less likely
             # where an incident that is still going on began.
             is_transient = _over_by(seq, ch, moved.get(x, float("nan")), start + tol)
@@ -1341,9 +1379,15 @@ def rank_candidates(
             if sp_move is not None:
                 row["evidence"] += (f"; a setpoint move of {sp_move[0]:.2g} x the normal variation of "
                                     f"{sp_move[1]}")
+            declared_so = " (declared so)" if kind else ""
+            if is_output:
+                row["evidence"] += ("; a controller's output, which moves to make up for a disturbance: half "
+                                    f"score{declared_so}")
             if is_response:
                 row["evidence"] += ("; it measures how a service or a link performs, which responds to what is "
-                                    f"behind it: score x {math.exp(SCORE_WEIGHTS['response']):.2g}")
+                                    f"behind it: score x {math.exp(SCORE_WEIGHTS['response']):.2g}{declared_so}")
+            if kind == "measurement" and (_is_response(x, devices) or _is_controller_output(x)):
+                row["evidence"] += "; declared a measurement, so scored as neither a response nor a controller output"
             if is_transient:
                 row["evidence"] += ("; over by the incident start (back near its level before the change): score x "
                                     f"{math.exp(SCORE_WEIGHTS['transient']):.2g}")
@@ -1541,8 +1585,6 @@ def _signal_evidence(x, ch, role, sym_time, hop_why, via, tz) -> str:
         parts.append(", ".join(why))
     elif role == "unlinked":
         parts.append("no link to the symptom found")
-    if role in ("chain", "origin") and not (ch.kind == "mean" and ch.quiet) and _is_controller_output(x):
-        parts.append("a controller's output, which moves to make up for a disturbance: half score")
     return "; ".join(parts)
 
 

@@ -156,3 +156,22 @@ def test_changes_view_is_restricted_to_the_window(mini_incident):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert inv.changes(long_run="plateau").attrs["settings"]["long_run"] == "plateau"
+
+
+def test_signal_kinds_fill_the_kind_column(tmp_path):
+    from rca.errors import RcaWarning
+
+    path = write_mini_incident(tmp_path / "mini")
+    text = path.read_text()
+    text = text.replace('time_unit = "ms"\n',
+                        'time_unit = "ms"\nsignal_kinds = { "gw-opc-01.*" = "measurement", "gw-opc-01.latency_ms" = "response" }\n')
+    path.write_text(text)
+    info = open_investigation(path).signal_info
+    # The later entry wins for the latency; the pattern declares the gateway's CPU; others are "".
+    assert info.loc["gw-opc-01.latency_ms", "kind"] == "response"
+    assert info.loc["gw-opc-01.cpu_pct", "kind"] == "measurement"
+    assert info.loc["TI101.PV", "kind"] == "" and info.loc["it-metrics/FI201.PV", "kind"] == ""
+    # A key that matches nothing is reported, not silently ignored.
+    path.write_text(text.replace('"gw-opc-01.*" = "measurement"', '"gw-opc-02.*" = "measurement"'))
+    with pytest.warns(RcaWarning, match=r"source 'it-metrics': signal_kinds \['gw-opc-02\.\*'\] match no signal"):
+        open_investigation(path)

@@ -157,3 +157,18 @@ def test_sources_must_be_an_array_of_tables(tmp_path):
 def test_toml_native_datetimes_are_accepted(tmp_path):
     m = read_manifest(write(tmp_path, replace(GOOD, 'start = "2026-03-04 11:15:00"', "start = 2026-03-04T10:15:00Z")))
     assert m.incident.start == pd.Timestamp("2026-03-04 10:15", tz="UTC")
+
+
+def test_signal_kinds_are_read_and_checked(tmp_path):
+    text = replace(GOOD, 'clock_offset = "auto"',
+                   'clock_offset = "auto"\nsignal_kinds = { "PK5.*.OUT" = "output", "PK5.AI301.PV" = "measurement" }')
+    m = read_manifest(write(tmp_path, text))
+    assert m.sources[0].signal_kinds == {"PK5.*.OUT": "output", "PK5.AI301.PV": "measurement"}
+    assert m.sources[1].signal_kinds == {}
+    bad = replace(GOOD, 'clock_offset = "auto"', 'clock_offset = "auto"\nsignal_kinds = { "PK5.*.OUT" = "valve" }')
+    with pytest.raises(ManifestError, match=r"source\[1\] \('historian'\)\.signal_kinds\['PK5\.\*\.OUT'\]: expected one of "
+                                            r"response, output, measurement, got 'valve'"):
+        read_manifest(write(tmp_path, bad))
+    bad = replace(GOOD, 'clock_offset = "auto"', 'clock_offset = "auto"\nsignal_kinds = ["output"]')
+    with pytest.raises(ManifestError, match="signal_kinds: expected a table of tag"):
+        read_manifest(write(tmp_path, bad))

@@ -1209,3 +1209,52 @@ def test_a_winding_up_setpoint_is_dated_after_the_flow_it_makes_up_for(monkeypat
             m.setattr(ranking, "_ramp_departures", lambda frame, changes: changes["time"].copy())
             onset0 = rank_candidates(_wind_up_after_a_trim(seed), **kw).set_index("name")["onset"]
         assert onset0["TIC122.SP"] <= nudge + pd.Timedelta("1min") < onset0["FT123.PV"], seed
+
+
+def test_a_declared_kind_replaces_what_the_name_suggests():
+    import math
+
+    import rca.ranking as ranking
+
+    kw = dict(incident_start="2026-03-04T09:20:00Z", symptom="L1.QI101.PV")
+    frame = _gateway_incident()
+    by_name = rank_candidates(frame, **kw).set_index("name")
+    terms = lambda r, name: r.attrs["score_terms"][r.index[r["name"] == name][0]]  # noqa: E731
+    # Declared a measurement, the latency is no longer scored as a response, and it says why.
+    r = rank_candidates(frame, kinds={"gw-01.opc_latency_ms": "measurement"}, **kw)
+    assert terms(r, "gw-01.opc_latency_ms")["response"] == 0.0
+    row = r.set_index("name").loc["gw-01.opc_latency_ms"]
+    assert row["score"] == pytest.approx(by_name.loc["gw-01.opc_latency_ms", "score"]
+                                         / math.exp(ranking.HAND_SET_WEIGHTS["response"]))
+    assert "declared a measurement" in row["evidence"]
+    # A signal whose name says nothing (a gateway metric called "kpi_7") is a response when declared so;
+    # a pattern declares several signals at once.
+    renamed = frame.rename(columns={"gw-01.opc_latency_ms": "gw-01.kpi_7"})
+    plain = rank_candidates(renamed, **kw)
+    assert terms(plain, "gw-01.kpi_7")["response"] == 0.0
+    r = rank_candidates(renamed, kinds={"gw-01.kpi_*": "response"}, **kw)
+    assert terms(r, "gw-01.kpi_7")["response"] == 1.0
+    assert "responds to what is behind it: score x 0.5 (declared so)" in r.set_index("name").loc["gw-01.kpi_7", "evidence"]
+    assert r.iloc[0]["name"] == "scada-01.cpu_pct" != plain.iloc[0]["name"]
+    # The same from signal_info's kind column (what a manifest's signal_kinds fills in).
+    info = pd.DataFrame({"domain": "IT", "kind": ["response", ""]}, index=["gw-01.kpi_7", "scada-01.cpu_pct"])
+    r2 = rank_candidates(renamed, signal_info=info, **kw)
+    assert list(r2["name"]) == list(r["name"]) and np.allclose(r2["score"], r["score"])
+    # A controller output is scored at half, whatever its name.
+    r = rank_candidates(renamed, kinds={"gw-01.kpi_7": "output"}, **kw)
+    assert terms(r, "gw-01.kpi_7")["controller_output"] == 1.0
+    assert "a controller's output" in r.set_index("name").loc["gw-01.kpi_7", "evidence"]
+
+
+def test_a_declared_kind_must_be_known_and_match_a_signal():
+    from rca.errors import ParameterError
+
+    kw = dict(incident_start="2026-03-04T09:20:00Z", symptom="L1.QI101.PV")
+    frame = _gateway_incident()
+    with pytest.raises(ParameterError, match=r"kinds\['gw-01.opc_latency_ms'\]: expected one of response, output, "
+                                             r"measurement, got 'latency'"):
+        rank_candidates(frame, kinds={"gw-01.opc_latency_ms": "latency"}, **kw)
+    with pytest.raises(ParameterError, match="kinds: expected a dict"):
+        rank_candidates(frame, kinds=["gw-01.opc_latency_ms"], **kw)
+    with pytest.warns(RcaWarning, match=r"kinds: \['gw-02\.\*'\] match no signal"):
+        rank_candidates(frame, kinds={"gw-02.*": "response", "gw-01.*": "response"}, **kw)
