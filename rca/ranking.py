@@ -992,12 +992,17 @@ def _onset_before(seq: list[_Change], t_target: pd.Timestamp, tol: pd.Timedelta,
 
     The run is the sequence of changes (a ramp detected as several steps, an oscillation),
     each within ``max_lag`` of the next, whose last change (or the end of an ongoing ramp) is
-    at most ``max_lag`` before ``t_target`` (and not after it by more than ``tol``).
+    at most ``max_lag`` before ``t_target`` (and not after it by more than ``tol``). A ramp's
+    end (the signal levelling off, as a resource does when it reaches its limit) counts as
+    before ``t_target`` when its onset interval reaches back to it, up to ``max_lag`` after:
+    the detector dates it at the corner of its fit, which can come minutes after what it set
+    off (a firewall's session table full at 05:12, the gateway's latency rising from 05:10).
     With ``stop_at_creep``, a creeping ramp (``_Change.creep``) before the last change ends
     the run instead of joining it. Returns (first change of the run, last change of the run)
     or None.
     """
-    before = [c for c in seq if c.time <= t_target + tol]
+    before = [c for c in seq if c.time <= t_target + tol
+              or (c.kind == "ramp end" and c.lo <= t_target and c.time <= t_target + max_lag)]
     if not before:
         return None
     # A ramp is under way from its start to its end: it can explain what happens meanwhile.

@@ -1258,3 +1258,24 @@ def test_a_declared_kind_must_be_known_and_match_a_signal():
         rank_candidates(frame, kinds=["gw-01.opc_latency_ms"], **kw)
     with pytest.warns(RcaWarning, match=r"kinds: \['gw-02\.\*'\] match no signal"):
         rank_candidates(frame, kinds={"gw-02.*": "response", "gw-01.*": "response"}, **kw)
+
+
+def test_a_ramp_end_whose_onset_interval_reaches_back_may_have_come_first():
+    # A firewall's session table filled from 04:20 and was full at 05:12 by the detector's
+    # corner (95 % interval from 05:09); the gateway's latency began rising at 05:10. The table
+    # filling up is what may have set it off: the ramp's end ends the run that leads up to 05:10.
+    from rca.ranking import _Change, _onset_before
+
+    at = lambda hm: pd.Timestamp(f"2026-08-03 {hm}", tz="UTC")  # noqa: E731
+    ramp = _Change("fw", at("04:20"), at("04:18"), at("04:22"), 47.0, 53.0, "ramp", at("04:20"), at("05:12"))
+    full = _Change("fw", at("05:12"), at("05:09"), at("05:14"), 67.0, 5.0, "ramp end", at("05:12"), at("05:12"))
+    tol, max_lag = pd.Timedelta("10s"), pd.Timedelta("15min")
+    assert _onset_before([ramp, full], at("05:10"), tol, max_lag) == (ramp, full)
+    # Dated within its interval after the latency, or later than max_lag, it is not before it.
+    late = _Change("fw", at("05:12"), at("05:11"), at("05:14"), 67.0, 5.0, "ramp end", at("05:12"), at("05:12"))
+    assert _onset_before([ramp, late], at("05:10"), tol, max_lag) == (ramp, ramp)
+    far = _Change("fw", at("05:30"), at("05:09"), at("05:40"), 67.0, 5.0, "ramp end", at("05:30"), at("05:30"))
+    assert _onset_before([ramp, far], at("05:10"), tol, max_lag) == (ramp, ramp)
+    # A step is not moved before its detected time that way.
+    step = _Change("fw", at("05:12"), at("05:09"), at("05:14"), 67.0, 5.0, "mean", at("05:12"), at("05:12"))
+    assert _onset_before([ramp, step], at("05:10"), tol, max_lag) == (ramp, ramp)
