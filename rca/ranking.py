@@ -1634,6 +1634,7 @@ class _EventTable:
     domain: np.ndarray
     cls: np.ndarray
     rate: np.ndarray  # events of the same source and kind per second of the window
+    kind_rate: np.ndarray  # events of the same kind, from any source, per second of the window
 
     def __len__(self) -> int:
         return len(self.t_ns)
@@ -1649,11 +1650,13 @@ class _EventTable:
         domain = ev["domain"].astype(str).to_numpy(dtype=object) if "domain" in ev else np.full(len(ev), "", object)
         key = pd.Series(source + "\x00" + kind)
         rate = key.map(key.value_counts()).to_numpy(dtype=float) / span
+        kinds = pd.Series(kind)
+        kind_rate = kinds.map(kinds.value_counts()).to_numpy(dtype=float) / span
         memo: dict = {}
         klass = np.array([memo.setdefault((k, m), classify_event(k, m, classes=classes)) for k, m in zip(kind, message)],
                          dtype=object)
         time = pd.DatetimeIndex(ev["time"]) if len(ev) else pd.DatetimeIndex([], tz="UTC")
-        return cls_(time, time.as_unit("ns").asi8, source, kind, message, domain, klass, rate)
+        return cls_(time, time.as_unit("ns").asi8, source, kind, message, domain, klass, rate, kind_rate)
 
 
 def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_score, tz, anchor_terms=None,
@@ -1663,9 +1666,14 @@ def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_s
     its trigger.
 
     Per event, the odds are prior(class) x proximity to the next anchor / P(an event of this
-    source and kind falls in such an interval by chance, the union of the ``lead`` windows
-    before the anchors); a source's odds are summed over its events and turned into a
-    probability. ``events`` is a DataFrame or an :class:`_EventTable` of the window."""
+    kind falls in such an interval by chance, the union of the ``lead`` windows before the
+    anchors); a source's odds are summed over its events and turned into a probability. The
+    chance is that of an event of the same source and kind for a source that is a device of
+    the chain (a specific suspect), and that of an event of the same kind from any source
+    otherwise: every source is asked at once whether it acted just before the chain began, and
+    where twenty loops are trimmed in a shift one of the trims is bound to fall close to it,
+    however rare each loop's own trims are. ``events`` is a DataFrame or an
+    :class:`_EventTable` of the window."""
     if events is None or len(events) == 0:
         return []
     table = events if isinstance(events, _EventTable) else _EventTable.build(events, lo, hi, classes)
@@ -1704,9 +1712,10 @@ def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_s
             continue
         proximity, gap, t_anchor = best
         cls = table.cls[i]
-        p_chance = 1.0 - math.exp(-float(table.rate[i]) * covered)
         source, domain = table.source[i], table.domain[i]
         same_device = cls in ("action", "other") and (source in chain_devices or _loop(source) in chain_devices)
+        rate = table.rate[i] if same_device else table.kind_rate[i]
+        p_chance = 1.0 - math.exp(-float(rate) * covered)
         other_domain = not same_device and bool(root_domain and domain and domain != root_domain)
         relevance = DEVICE_EVENT_FACTOR if same_device else OTHER_DOMAIN_FACTOR if other_domain else 1.0
         odds = EVENT_PRIOR_ODDS[cls] * relevance * proximity / max(p_chance, 1e-6)

@@ -112,14 +112,22 @@ def test_a_change_record_just_before_the_origin_is_ranked_as_its_trigger(plant):
     r = rank_candidates(signals, events=events, signal_info=info, incident_start="2026-03-04T09:10:00Z",
                         symptom="L1.QI103.PV")
     names = list(r["name"])
-    assert names[0] == "scada-01", r.head()
-    assert r.iloc[0]["type"] == "event"
-    assert "CHG0042 <b>SCADA</b> tag database update" in r.iloc[0]["evidence"]  # verbatim; escaping is the renderer's
+    assert names[:2] == ["L1.FV101.PV", "scada-01"], r.head()
+    top = r.set_index("name").loc["scada-01"]
+    assert top["type"] == "event" and top["role"] == "trigger"
+    assert "CHG0042 <b>SCADA</b> tag database update" in top["evidence"]  # verbatim; escaping is the renderer's
+    assert "before the first change of the chain" in top["evidence"]
     # Routine logins, an older unrelated change and the consequences never outrank the root.
     for name in ("ad-01", "print-01", "L1.QI103", "servicedesk"):
         if name in names:
             assert names.index(name) > names.index("L1.FV101.PV")
     assert "servicedesk" not in names  # after the symptom: a consequence, not a candidate
+    # It is judged among the day's change records (the printer's at 08:40 too): the only one
+    # that day, it is a likelier trigger, and ranks above the origin it set off.
+    alone = rank_candidates(signals, events=events[events["source"] != "print-01"], signal_info=info,
+                            incident_start="2026-03-04T09:10:00Z", symptom="L1.QI103.PV")
+    assert alone.iloc[0]["name"] == "scada-01"
+    assert alone.iloc[0]["link"] > 0.5 > top["link"]
 
 
 def test_without_a_symptom_the_strongest_changes_near_the_start_stand_in(plant):
@@ -542,8 +550,8 @@ def test_an_action_just_before_a_later_change_of_the_chain_is_ranked_as_its_trig
     assert r.loc["L1.TI102", "type"] == "event" and r.loc["L1.TI102", "role"] == "trigger"
     assert r.loc["L1.TI102", "score"] > r.loc["L1.TI102.PV", "score"]
     assert "before the change of L1.TI102.PV" in r.loc["L1.TI102", "evidence"]
-    # The origin's own trigger still ranks above the origin.
-    assert r.loc["scada-01", "score"] > r.loc["L1.FV101.PV", "score"]
+    # The origin's own trigger is still scored as the trigger of the chain's first change.
+    assert "before the first change of the chain" in r.loc["scada-01", "evidence"]
     # An unlikely trigger of a later change stays below that change (a lower lift than the origin's).
     late = rank_candidates(signals, events=pd.concat([events, push.assign(source="print-02", domain="IT")]),
                            signal_info=info, incident_start="2026-03-04T09:10:00Z",
@@ -1279,3 +1287,33 @@ def test_a_ramp_end_whose_onset_interval_reaches_back_may_have_come_first():
     # A step is not moved before its detected time that way.
     step = _Change("fw", at("05:12"), at("05:09"), at("05:14"), 67.0, 5.0, "mean", at("05:12"), at("05:12"))
     assert _onset_before([ramp, step], at("05:10"), tol, max_lag) == (ramp, ramp)
+
+
+def test_an_action_from_outside_the_chain_is_judged_among_all_such_actions():
+    # An operator trims loop FIC7 once, 2 min before the chain's first change at 09:00. Judged
+    # by FIC7's own rate (one trim in 5 h) that is a rare coincidence; but when nineteen other
+    # loops were trimmed over the same hours, a trim that close to 09:00 is no surprise.
+    # A trim of a loop of the chain (TIC1) is a specific suspect: its own rate counts.
+    from rca.ranking import _score_events
+
+    lo, hi = pd.Timestamp("2026-03-04 05:00", tz="UTC"), pd.Timestamp("2026-03-04 10:00", tz="UTC")
+    t0 = pd.Timestamp("2026-03-04 09:00", tz="UTC")
+
+    def events(others: bool):
+        rows = [("FIC7", t0 - pd.Timedelta("2min")), ("TIC1", t0 - pd.Timedelta("2min"))]
+        if others:
+            rows += [(f"LIC{k}", lo + pd.Timedelta(minutes=13 * k)) for k in range(1, 20)]
+        return pd.DataFrame({"time": [t for _, t in rows], "end": pd.NaT, "source": [s for s, _ in rows],
+                             "kind": "SP_CHANGE", "message": "setpoint changed", "severity": "", "domain": "OT",
+                             "origin": "journal"})
+
+    def prob(others: bool) -> dict:
+        rows = _score_events(events(others), [(t0, "mean")], t0 + pd.Timedelta("5min"), lo, hi,
+                             pd.Timedelta("15min"), pd.Timedelta("10s"), None, 1.0, "UTC",
+                             chain_devices={"TIC1"}, root_domain="OT", root_name="TIC1.PV")
+        return {r["name"]: r["link"] for r in rows}
+
+    alone, among = prob(False), prob(True)
+    assert among["FIC7"] < 0.5 * alone["FIC7"], (alone, among)
+    assert among["TIC1"] == pytest.approx(alone["TIC1"])
+    assert among["TIC1"] > among["FIC7"]
