@@ -982,7 +982,10 @@ def _ramp_departures(frame: pd.DataFrame, changes: pd.DataFrame) -> pd.Series:
         csum = np.cumsum(gain)
         j = int(np.argmin(csum))
         if csum[j] < 0 and a + j + 1 < b:
-            out.loc[i] = max(pd.Timestamp(t_ns[a + j + 1], tz="UTC"), pd.Timestamp(row["time"]))
+            detected = pd.Timestamp(row["time"])
+            # In the detected time's own zone (a changes table may be in local time).
+            departed = pd.Timestamp(t_ns[a + j + 1], tz="UTC").tz_convert(detected.tz)
+            out.loc[i] = max(departed, detected)
     return out
 
 

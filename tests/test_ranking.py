@@ -1178,6 +1178,12 @@ def test_a_ramp_is_dated_where_its_signal_left_its_level():
     # A ramp that never left its level by 1 sd keeps its detected time.
     creep = changes.iloc[[2]].assign(sigma_before=100.0)
     assert _ramp_departures(frame, creep).iloc[0] == t[2]
+    # A changes table in local time is dated in local time, at the same instants.
+    local = changes.assign(time=changes["time"].dt.tz_convert("Europe/Berlin"),
+                           end=changes["end"].dt.tz_convert("Europe/Berlin"))
+    dated_local = _ramp_departures(frame.tz_convert("Europe/Berlin"), local)
+    assert str(dated_local.dt.tz) == "Europe/Berlin"
+    assert list(dated_local) == list(_ramp_departures(frame, changes))
 
 
 def _wind_up_after_a_trim(seed: int):
