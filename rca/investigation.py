@@ -10,7 +10,6 @@ which analysts can call directly.
 from __future__ import annotations
 
 import dataclasses
-import fnmatch
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +28,7 @@ from rca.alignment import (
 )
 from rca.errors import AnalysisError, DataQualityWarning, ManifestError, ParameterError, RcaWarning
 from rca.ledger import Ledger, SourceLedger
-from rca.manifest import Manifest, read_manifest
+from rca.manifest import Manifest, match_signal_kinds, read_manifest
 from rca.readers import EVENT_COLUMNS, EventData, SignalData, load_source
 from rca.timestamps import parse_duration, parse_instant
 
@@ -302,21 +301,16 @@ def _combine_signals(loaded: list[tuple], manifest: Manifest):
 
 
 def _declared_kinds(spec, info: pd.DataFrame) -> pd.Series:
-    """The ``signal_kinds`` of a source per signal (``""`` where none is declared). A key is
-    a tag or a pattern (``*``, ``?``, ``[...]``, as in file names, case-sensitive) matched against
-    the tag and the signal name; when several match, the last one in the table wins. A key that
+    """The ``signal_kinds`` of a source per signal (``""`` where none is declared), matched
+    against the tag and the signal name (:func:`rca.manifest.match_signal_kinds`). A key that
     matches no signal of the source is reported (a typo would otherwise change nothing)."""
     kinds = pd.Series("", index=info.index, dtype="str")
     if not spec.signal_kinds:
         return kinds
-    names = [(str(sig), str(tag)) for sig, tag in zip(info.index, info["tag"])]
-    unmatched = []
-    for pattern, what in spec.signal_kinds.items():
-        hit = [sig for sig, tag in names if fnmatch.fnmatchcase(tag, pattern) or fnmatch.fnmatchcase(sig, pattern)]
-        if hit:
-            kinds.loc[hit] = what
-        else:
-            unmatched.append(pattern)
+    names = {str(sig): (str(sig), str(tag)) for sig, tag in zip(info.index, info["tag"])}
+    declared, unmatched = match_signal_kinds(spec.signal_kinds, names)
+    if declared:
+        kinds.loc[list(declared)] = list(declared.values())
     if unmatched:
         warnings.warn(
             f"source {spec.name!r}: signal_kinds {unmatched} match no signal of the source; check the tags",

@@ -8,6 +8,7 @@ such as ``timezon`` would otherwise silently fall back to a default.
 from __future__ import annotations
 
 import difflib
+import fnmatch
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ __all__ = [
     "AlignmentSpec",
     "SourceSpec",
     "SIGNAL_KINDS",
+    "match_signal_kinds",
     "read_manifest",
     "manifest_from_dict",
 ]
@@ -60,6 +62,25 @@ SIGNAL_KINDS = {
     "measurement": "any other quantity (a temperature, a flow, a CPU load, a setpoint): neither a response "
                    "nor a controller output, whatever its name says",
 }
+
+
+def match_signal_kinds(table: dict, names: dict) -> tuple[dict, list]:
+    """Apply a table of signal name or pattern -> kind (``signal_kinds``, ``kinds=``).
+
+    ``names`` maps each signal to the names it may be declared by (its signal name, its tag in
+    the source). A key is a name or a pattern (``*``, ``?``, ``[...]``, as in file names,
+    case-sensitive); when several keys match a signal, the later one wins. Returns (signal ->
+    kind, the keys that matched no signal), so that the caller can report the latter."""
+    out, unmatched = {}, []
+    for pattern, what in table.items():
+        hit = [sig for sig, aliases in names.items()
+               if any(fnmatch.fnmatchcase(str(a), str(pattern)) for a in aliases)]
+        if not hit:
+            unmatched.append(pattern)
+        out.update(dict.fromkeys(hit, what))
+    return out, unmatched
+
+
 _EVENT_KEYS = {"active_states", "return_states"}
 _SIGNAL_COLUMNS_LONG = {"time", "tag", "value", "quality", "unit", "description"}
 _SIGNAL_COLUMNS_WIDE = {"time"}

@@ -34,7 +34,6 @@ Everything is deterministic: the same data give the same ranking.
 
 from __future__ import annotations
 
-import fnmatch
 import functools
 import math
 import re
@@ -45,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from rca.errors import AnalysisError, ParameterError, RcaWarning
-from rca.manifest import SIGNAL_KINDS
+from rca.manifest import SIGNAL_KINDS, match_signal_kinds
 from rca.timestamps import parse_duration, parse_instant
 
 __all__ = ["rank_candidates", "propagation_edges", "EVENT_CLASSES", "classify_event", "CANDIDATE_COLUMNS"]
@@ -193,8 +192,8 @@ def _resolve(data, events, signal_info, incident_start, symptom, window, changes
 
 
 def _declared_kinds(names, signal_info, kinds) -> dict:
-    """Signal -> declared kind: the ``kind`` column of ``signal_info``, then ``kinds`` (a name
-    or a pattern with ``*``, ``?``, ``[...]``, case-sensitive; the later entry wins)."""
+    """Signal -> declared kind: the ``kind`` column of ``signal_info``, then ``kinds``
+    (:func:`rca.manifest.match_signal_kinds`)."""
     out = {}
     if signal_info is not None and "kind" in signal_info.columns:
         out = {str(k): str(v) for k, v in signal_info["kind"].items() if isinstance(v, str) and v}
@@ -202,15 +201,11 @@ def _declared_kinds(names, signal_info, kinds) -> dict:
         return out
     if not isinstance(kinds, dict):
         raise ParameterError(f"kinds: expected a dict of signal name (or pattern) -> kind, got {type(kinds).__name__}")
-    names = [str(n) for n in names]
-    unmatched = []
     for pattern, what in kinds.items():
         if what not in SIGNAL_KINDS:
             raise ParameterError(f"kinds[{pattern!r}]: expected one of {', '.join(SIGNAL_KINDS)}, got {what!r}")
-        hit = [n for n in names if fnmatch.fnmatchcase(n, str(pattern))]
-        if not hit:
-            unmatched.append(pattern)
-        out.update(dict.fromkeys(hit, what))
+    matched, unmatched = match_signal_kinds(kinds, {str(n): (str(n),) for n in names})
+    out.update(matched)
     if unmatched:
         warnings.warn(f"kinds: {unmatched} match no signal with data in the window", RcaWarning, stacklevel=3)
     return out
