@@ -6,7 +6,8 @@ The method, in words (details in ``docs/ranking.md``):
    before the incident was noticed. Without a named symptom, the signals that changed most
    around the incident start stand in for it, each dated by that change (and events just
    before it are weighed as for the chain, step 4). Changes are those of :func:`rca.detect_changes`
-   (steps of level and noise, and ramps, which are under way from their start to their end).
+   (steps of level and noise, and ramps, which are under way from their start to their end),
+   plus bursts near the incident start too short for it to see (:func:`_bursts`).
 2. **What leads to it.** Changes are linked backwards from the symptom into a graph: a
    change of signal X can explain a later change of signal Y when it comes first (within
    ``max_lag``) and something ties the two signals together:
@@ -655,11 +656,12 @@ def _strengths_by_kind(runs: dict) -> dict:
     fitted with its own cost (a constant level, a line, a variance), so strengths of different
     kinds are on different scales: a ramp's grows with its length, a change of variance's with
     the ratio of the variances. How rare a change is is therefore judged among the changes of
-    its own kind (the chance rate of :func:`_chance_rate`)."""
+    its own kind (the chance rate of :func:`_chance_rate`). A burst (:func:`_bursts`) is a
+    level change on the scale of a ``mean`` one, and is judged among those."""
     by_kind: dict = {}
     for seq in runs.values():
         for c in seq:
-            by_kind.setdefault(c.kind, []).append(c.strength)
+            by_kind.setdefault("mean" if c.kind == "burst" else c.kind, []).append(c.strength)
     return {k: np.sort(np.asarray(v, dtype=float)) for k, v in by_kind.items()}
 
 
@@ -726,7 +728,7 @@ def _hop_evidence(x, y, last, lag, y_lo, y_hi, rate_chance, step, profiles, devi
 
 
 #: Kinds of change on the level track of detect_changes (a variance change has its own track).
-LEVEL_KINDS = ("mean", "mean+variance", "ramp", "ramp end")
+LEVEL_KINDS = ("mean", "mean+variance", "ramp", "ramp end", "burst")
 #: A stretch after a level change is sloped when the level at its end differs from the level
 #: at its start by more than this many short-term noise sd.
 SLOPED_RISE_SIGMA = 3.0
@@ -925,6 +927,114 @@ def _quiet_changes(frame: pd.DataFrame, changes: pd.DataFrame, samples: int = 10
         before, after = before[np.isfinite(before)], after[np.isfinite(after)]
         if before.size >= 3 and after.size >= 3:
             out.loc[i] = bool(np.ptp(before) == 0 and np.ptp(after) == 0 and before[-1] != after[0])
+    return out
+
+
+#: A burst (:func:`_bursts`): at least BURST_MIN_SAMPLES samples in a row, all more than BURST_Z
+#: robust sd from the signal's level before, on one side.
+BURST_Z = 5.0
+BURST_MIN_SAMPLES = 2
+#: ... and lasting at least this long: the detector sets short excursions aside because on fast
+#: data they are glitches (a transmitter's hiccup, a valve's stroke, a controller's kick, all
+#: over within a minute); one that lasts minutes is no glitch, however few samples it spans.
+BURST_MIN_DURATION = pd.Timedelta("2min")
+#: The spike filter of the change detector (``rca._cpd_engine.remove_spikes``) compares each
+#: sample with the median of the 5 around it, so it sets aside excursions of up to 2 samples
+#: whatever ``min_size`` is.
+SPIKE_FILTER_SPAN = 3
+
+
+def _bursts(frame: pd.DataFrame, changes: pd.DataFrame, t0: pd.Timestamp, t1: pd.Timestamp,
+            min_size: int = 3) -> pd.DataFrame:
+    """Departures too short for the change detector, beginning between ``t0`` and ``t1``.
+
+    The detector needs ``min_size`` samples on each side of a change, and sets isolated spikes
+    aside before it looks (two samples in a row are still a spike to it). On one-second plant
+    data that is a few seconds; on metrics exported every 5 minutes it is a quarter of an hour,
+    and an incident that lasted 10 minutes (a dependency stalling, a service's latency shooting
+    up for two samples) leaves no change at all: neither in the symptom nor in its cause. A
+    burst is a run of at least :data:`BURST_MIN_SAMPLES` and fewer than
+    ``max(min_size, SPIKE_FILTER_SPAN)`` samples, each more than :data:`BURST_Z` robust sd
+    (1.4826 x the median absolute deviation; the sd where that is zero) from the median of the
+    signal's samples in the window before ``t0``, all on one side, where no detected change of
+    the signal lies within a sample of it. A signal that was constant before ``t0`` has no
+    scale to judge by and is left to the detector.
+
+    Returns rows in the columns of ``changes``, ``kind`` ``"burst"``: ``time`` (= ``time_lo``
+    = ``time_hi``) its first sample, ``before`` the median before, ``after`` the burst's median,
+    ``delta_sigma`` their difference in robust sd, ``strength`` ``sqrt(n) x |delta_sigma|``
+    (the gain of a level change lasting its ``n`` samples: on the scale of a ``mean`` change).
+
+    >>> t = pd.date_range("2024-01-01", periods=60, freq="5min", tz="UTC")
+    >>> rng = np.random.default_rng(0)
+    >>> y = 100 + rng.normal(0, 1, 60)
+    >>> y[50:52] += 40  # 10 minutes of a latency five times higher than normal variation, then back
+    >>> b = _bursts(pd.DataFrame({"lat": y}, index=t), pd.DataFrame(columns=["signal", "time"]), t[45], t[55])
+    >>> b[["signal", "time", "kind"]].to_dict("records") == [{"signal": "lat", "time": t[50], "kind": "burst"}]
+    True
+    """
+    columns = list(changes.columns) if len(changes.columns) else ["signal", "time", "kind"]
+    longest = max(int(min_size), SPIKE_FILTER_SPAN) - 1
+    if longest < BURST_MIN_SAMPLES or len(frame.index) < 2:
+        return pd.DataFrame(columns=columns)
+    t_ns = frame.index.as_unit("ns").asi8
+    step_ns = int(np.median(np.diff(t_ns)))
+    i0 = int(np.searchsorted(t_ns, pd.Timestamp(t0).value, "left"))
+    i1 = int(np.searchsorted(t_ns, pd.Timestamp(t1).value, "right"))
+    if i0 < 10 or i1 <= i0:
+        return pd.DataFrame(columns=columns)
+    detected = {}
+    if len(changes):
+        for s, g in changes.groupby("signal", sort=False):
+            detected[s] = pd.DatetimeIndex(g["time"]).as_unit("ns").asi8
+    rows = []
+    for col in frame.columns:
+        y = frame[col].to_numpy(dtype=float)
+        base = y[:i0][np.isfinite(y[:i0])]
+        if base.size < 10:
+            continue
+        med = float(np.median(base))
+        sd = 1.4826 * float(np.median(np.abs(base - med)))
+        if not sd > 0:
+            sd = float(np.std(base))
+        if not sd > 0:
+            continue
+        z = (y[i0:] - med) / sd
+        side = np.where(np.isfinite(z), np.sign(z) * (np.abs(z) > BURST_Z), 0.0)
+
+        def side_all(i, y=y, med=med, sd=sd):
+            v = (y[i] - med) / sd
+            return float(np.sign(v)) if np.isfinite(v) and abs(v) > BURST_Z else 0.0
+        k = 0
+        while k < i1 - i0:
+            if side[k] == 0:
+                k += 1
+                continue
+            j = k
+            while j + 1 < side.size and side[j + 1] == side[k]:
+                j += 1
+            n = j - k + 1
+            a, b = i0 + k, i0 + j
+            # Lasting long enough, and not one swing of an oscillation (the samples either side
+            # are not beyond the threshold on the other side).
+            lasted = (t_ns[b + 1] - t_ns[a]) if b + 1 < len(t_ns) else (t_ns[b] - t_ns[a] + step_ns)
+            swing = (a > 0 and side_all(a - 1) == -side[k]) or (b + 1 < len(y) and side_all(b + 1) == -side[k])
+            if BURST_MIN_SAMPLES <= n <= longest and lasted >= BURST_MIN_DURATION.value and not swing:
+                near = detected.get(col)
+                lo_ns = t_ns[max(a - 1, 0)]
+                hi_ns = t_ns[min(b + 1, len(t_ns) - 1)]
+                if near is None or not ((near >= lo_ns) & (near <= hi_ns)).any():
+                    level = float(np.median(y[a:b + 1]))
+                    dz = (level - med) / sd
+                    at = frame.index[a]
+                    rows.append({"signal": col, "time": at, "kind": "burst", "before": med, "after": level,
+                                 "delta": level - med, "delta_sigma": dz, "strength": math.sqrt(n) * abs(dz),
+                                 "time_lo": at, "time_hi": at, "sigma_before": sd, "sigma_after": sd,
+                                 "across_gap": False, "end": pd.NaT, "slope": np.nan})
+            k = j + 1
+    out = pd.DataFrame(rows, columns=columns)
+    if "end" in out.columns and "end" in changes.columns and len(changes):
+        out["end"] = pd.Series(pd.NaT, index=out.index, dtype=changes["end"].dtype)
     return out
 
 
@@ -1144,15 +1254,23 @@ def rank_candidates(
     frame, events, info, start, symptom, (lo, hi), changes, tz = _resolve(
         data, events, signal_info, incident_start, symptom, window, changes
     )
+    min_size = changes.attrs.get("settings", {}).get("min_size", 3)
     changes = changes[(changes["time"] >= lo) & (changes["time"] <= hi) & changes["signal"].isin(frame.columns)]
     changes = changes.reset_index(drop=True)  # a table the caller combined may repeat index labels
+    step = pd.Timedelta(frame.index[1] - frame.index[0]) if len(frame.index) > 1 else pd.Timedelta("1s")
+    tol = max(step, pd.Timedelta("1s"))
+    # What the detector cannot see: a burst of a sample or two near the incident start (on a
+    # 5-minute export, a 10-minute incident).
+    bursts = _bursts(frame, changes, start - max_lag, start + tol, min_size)
+    if len(bursts):
+        changes = pd.concat([changes, bursts.astype({c: changes[c].dtype for c in ("time", "time_lo", "time_hi")
+                                                     if c in changes.columns and c in bursts.columns})],
+                            ignore_index=True)
     if changes.empty:
         raise AnalysisError(
             f"no signal changed between {lo} and {hi} (UTC): nothing to rank. Widen the window "
             "(incident.lookback) or check that the incident start is right"
         )
-    step = pd.Timedelta(frame.index[1] - frame.index[0]) if len(frame.index) > 1 else pd.Timedelta("1s")
-    tol = max(step, pd.Timedelta("1s"))
     devices = {}
     if info is not None and "device" in info.columns:
         devices = {str(k): str(v) for k, v in info["device"].items() if isinstance(v, str) and v}
@@ -1247,7 +1365,7 @@ def rank_candidates(
             lag = max(t_y - last.end, pd.Timedelta(0))
             # How rare x's change is: its run's strongest change among the changes of that kind.
             s_x = max((c for c in runs[x] if first.time <= c.time <= last.time), key=lambda c: c.strength)
-            rate = _chance_rate(strengths[s_x.kind], s_x.strength, span_s)
+            rate = _chance_rate(strengths["mean" if s_x.kind == "burst" else s_x.kind], s_x.strength, span_s)
             x_moved = _run_delta(runs[x], first.time, last.time)
             evs.append((x, first, last, lag, x_moved,
                         _hop_evidence(x, y, last, lag, lo_of[y], hi_of[y], rate,
@@ -1486,6 +1604,7 @@ def rank_candidates(
         "grid_s": step.total_seconds(),
         "origin": None if origin is None else origin["name"],
         "changes": int(len(changes)),
+        "bursts": int(len(bursts)),
     }
     # Plain records, not a DataFrame: pandas compares attrs when frames are combined.
     edges = _edges(via, when, link, hop_why, symptoms)

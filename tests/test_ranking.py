@@ -1,5 +1,6 @@
 import json
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -1323,3 +1324,91 @@ def test_an_action_from_outside_the_chain_is_judged_among_all_such_actions():
     assert among["FIC7"] < 0.5 * alone["FIC7"], (alone, among)
     assert among["TIC1"] == pytest.approx(alone["TIC1"])
     assert among["TIC1"] > among["FIC7"]
+
+
+def _five_minute_export(seed: int, burst: bool = True):
+    """A day of service metrics exported every 5 minutes (CloudWatch style). At 10:50 the
+    database's latency shoots up for two samples, and so does the shop's (the symptom, noticed
+    at 10:51); a queue's depth steps at 08:00, long before; a cache's latency wanders. Ten
+    minutes of incident: two samples, fewer than the change detector needs."""
+    rng = np.random.default_rng(seed)
+    idx = pd.date_range("2026-03-04 00:00", "2026-03-04 11:55", freq="5min", tz="UTC")
+    at = lambda hm: idx.get_loc(pd.Timestamp(f"2026-03-04 {hm}", tz="UTC"))  # noqa: E731
+    n = len(idx)
+    frame = pd.DataFrame({
+        "shop.latency_p90": 120 + rng.normal(0, 4, n),
+        "db.latency_p90": 8 + rng.normal(0, 0.3, n),
+        "cache.latency_p90": 2 + np.cumsum(rng.normal(0, 0.02, n)),
+        "queue.depth": 40 + rng.normal(0, 2, n),
+    }, index=idx)
+    frame.iloc[at("08:00"):, frame.columns.get_loc("queue.depth")] += 30
+    if burst:
+        k = at("10:50")
+        frame.iloc[k:k + 2, frame.columns.get_loc("db.latency_p90")] += 12  # 40 noise sd
+        frame.iloc[k:k + 2, frame.columns.get_loc("shop.latency_p90")] += 300
+    return frame, pd.Timestamp("2026-03-04 10:51", tz="UTC")
+
+
+def test_a_burst_too_short_for_the_change_detector_is_ranked():
+    frame, start = _five_minute_export(3)
+    # The detector sees no change in either: two samples are a spike to it.
+    found = rca.detect_changes(frame.loc[start - pd.Timedelta("4h"):], long_run="largest")
+    assert not found["signal"].isin(["db.latency_p90", "shop.latency_p90"]).any()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ranked = rank_candidates(frame, incident_start=start, symptom="shop.latency_p90")
+    assert not [w for w in caught if "did not change" in str(w.message)]
+    assert ranked.attrs["settings"]["bursts"] == 2
+    assert ranked.attrs["settings"]["symptom_onset"] == "2026-03-04T10:50:00Z"
+    top = ranked.iloc[0]
+    assert top["name"] == "db.latency_p90"
+    assert "(burst) at 10:50:00" in top["evidence"]
+    # Without the burst there is nothing near the start to rank but the old step.
+    quiet, _ = _five_minute_export(3, burst=False)
+    with pytest.warns(RcaWarning, match="did not change"):
+        rank_candidates(quiet, incident_start=start, symptom="shop.latency_p90")
+
+
+
+def test_what_is_not_a_burst():
+    from rca.ranking import _bursts
+
+    rng = np.random.default_rng(5)
+
+    def bursts_of(freq, shape, changes=None, t0="10:30", t1="10:55"):
+        idx = pd.date_range("2026-03-04 06:00", "2026-03-04 11:55", freq=freq, tz="UTC")
+        at = lambda hm: idx.get_loc(pd.Timestamp(f"2026-03-04 {hm}", tz="UTC"))  # noqa: E731
+        y = 10 + rng.normal(0, 1, len(idx))
+        shape(y, at)
+        frame = pd.DataFrame({"x": y}, index=idx)
+        table = pd.DataFrame(changes or [], columns=["signal", "time", "kind"])
+        day = lambda hm: pd.Timestamp(f"2026-03-04 {hm}", tz="UTC")  # noqa: E731
+        return [t.strftime("%H:%M") for t in _bursts(frame, table, day(t0), day(t1))["time"]]
+
+    def two_at(hm, size=20.0):
+        def shape(y, at):
+            y[at(hm):at(hm) + 2] += size
+        return shape
+
+    assert bursts_of("5min", two_at("10:40")) == ["10:40"]
+    # Two samples of a 10 s grid: 20 s, a glitch, not a burst.
+    assert bursts_of("10s", two_at("10:40")) == []
+    # One sample, or three (which the detector can see with min_size = 3).
+    assert bursts_of("5min", lambda y, at: y.__setitem__(at("10:40"), 30.0)) == []
+    assert bursts_of("5min", lambda y, at: y.__setitem__(slice(at("10:40"), at("10:40") + 3), 30.0)) == []
+    # Not beyond 5 robust sd.
+    assert bursts_of("5min", two_at("10:40", size=3.0)) == []
+    # Before the range looked at, or where the detector already found a change.
+    assert bursts_of("5min", two_at("10:00")) == []
+    assert bursts_of("5min", two_at("10:40"),
+                         changes=[("x", pd.Timestamp("2026-03-04 10:45", tz="UTC"), "mean")]) == []
+
+    # One swing of an oscillation: the sample before went as far the other way.
+    def swing(y, at):
+        y[at("10:35")] -= 20.0
+        y[at("10:40"):at("10:40") + 2] += 20.0
+    assert bursts_of("5min", swing) == []
+
+    # A signal constant before the range has no scale to judge by.
+    assert bursts_of("5min", lambda y, at: (y.__setitem__(slice(None), 100.0),
+                                                y.__setitem__(slice(at("10:40"), at("10:40") + 2), 90.0))) == []
