@@ -1370,7 +1370,7 @@ def test_a_burst_too_short_for_the_change_detector_is_ranked():
 
 
 
-def test_what_is_not_a_burst():
+def test_what_counts_as_a_burst():
     from rca.ranking import _bursts
 
     rng = np.random.default_rng(5)
