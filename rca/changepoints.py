@@ -447,7 +447,7 @@ def detect_changes(data, *, method="auto", model="auto", penalty="auto", min_siz
     >>> ramps = rca.detect_changes(pd.Series(leak, index=t, name="gw.mem_pct"))
     >>> ramps[["time_lo", "time", "kind"]]
                         time_lo                      time  kind
-    0 2024-03-01 00:47:40+00:00 2024-03-01 00:50:40+00:00  ramp
+    0 2024-03-01 00:47:50+00:00 2024-03-01 00:50:40+00:00  ramp
     >>> round(float(ramps["slope"].iloc[0]) * 60, 2)  # [% / min]
     0.5
     """

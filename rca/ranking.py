@@ -973,7 +973,9 @@ def _bursts(frame: pd.DataFrame, changes: pd.DataFrame, t0: pd.Timestamp, t1: pd
     >>> b[["signal", "time", "kind"]].to_dict("records") == [{"signal": "lat", "time": t[50], "kind": "burst"}]
     True
     """
-    columns = list(changes.columns) if len(changes.columns) else ["signal", "time", "kind"]
+    columns = list(dict.fromkeys(list(changes.columns) + [
+        "signal", "time", "kind", "before", "after", "delta", "delta_sigma", "strength", "time_lo", "time_hi",
+        "sigma_before", "sigma_after", "across_gap", "end", "slope"]))
     longest = max(int(min_size), SPIKE_FILTER_SPAN) - 1
     if longest < BURST_MIN_SAMPLES or len(frame.index) < 2:
         return pd.DataFrame(columns=columns)
