@@ -114,7 +114,8 @@ def executed(request, incidents, tmp_path_factory):
 
     wanted = []
     for item in request.session.items:
-        if item.module is not request.module or not hasattr(item, "callspec"):
+        # (Doctest items of the session have no module attribute.)
+        if getattr(item, "module", None) is not request.module or not hasattr(item, "callspec"):
             continue
         name = _TEST_NOTEBOOK.get(item.originalname)
         which = item.callspec.params.get("which")
