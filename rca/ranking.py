@@ -618,6 +618,10 @@ SIZE_SCALE = 20.0
 #: sd of its loop's measurement (see :func:`_setpoint_move_in_noise`).
 SETPOINT_SIZE_SCALE = 10.0
 EARLY_BONUS = 1.0
+#: A member of the chain is firmly linked when every hop of its path carries at least
+#: ``HOP_SCALE x ln 2`` (4.2) nats of evidence: link >= FIRM_LINK. The chain's span, against
+#: which how early a change came is measured, starts at its first firmly linked change.
+FIRM_LINK = 0.5
 DEVICE_NATS = 10.0
 #: A measurement that moved by more than this many times its loop's setpoint step was moved by
 #: something else (see :func:`_follows_setpoint`).
@@ -633,6 +637,26 @@ CALIBRATION_MIN_PARENTS = 5
 def _hop_weight(nats: float) -> float:
     """A hop's weight in [0, 1) from its evidence in nats: ``1 - exp(-nats / HOP_SCALE)``."""
     return 1.0 - math.exp(-nats / HOP_SCALE)
+
+
+def _chain_span(onsets: dict, link: dict, sym_time: pd.Timestamp, step: pd.Timedelta) -> float:
+    """The span of the chain [s], against which how early a member's change came is measured:
+    from its first firmly linked change (link >= :data:`FIRM_LINK`; any member where none is)
+    to the symptom's onset, at least one sample.
+
+    A change attached by a weak hop an hour early (by timing alone, or through a disturbance
+    that moves everything) would stretch the span so far that the minutes by which the origin
+    led its consequences counted for nothing; a weak member before the start earns no more
+    than the full span's worth of earliness.
+
+    >>> at = lambda hm: pd.Timestamp(f"2026-03-04 {hm}", tz="UTC")
+    >>> onsets = {"weak": at("08:00"), "pump": at("08:58"), "flow": at("08:59")}
+    >>> _chain_span(onsets, {"weak": 0.2, "pump": 0.7, "flow": 0.8}, at("09:00"), pd.Timedelta("10s"))
+    120.0
+    """
+    firm = [t for x, t in onsets.items() if link[x] >= FIRM_LINK] or list(onsets.values())
+    first = min(firm, default=sym_time)
+    return max((sym_time - first).total_seconds(), step.total_seconds())
 
 
 def _chance_rate(strengths: np.ndarray, strength: float, span_s: float) -> float:
@@ -1406,8 +1430,7 @@ def rank_candidates(
         if y_ is not None:
             parents_of[y_] = parents_of.get(y_, 0) + 1
     linked = [x for x in link if x not in symptoms]
-    first_onset = min((onset_of[x] for x in linked), default=sym_time)
-    chain_span = max((sym_time - first_onset).total_seconds(), step.total_seconds())
+    chain_span = _chain_span({x: onset_of[x] for x in linked}, link, sym_time, step)
     for x in frame.columns:
         seq = runs.get(x, [])
         # The named symptom seen another way (its p99 beside its average, its service's
@@ -1459,7 +1482,7 @@ def rank_candidates(
             # says how firmly x itself belongs to it (a change that merely happened to come
             # first attaches weakly, and then being early counts for little).
             own = _hop_weight(hop_why[x]["total"]) if x in hop_why else link[x]
-            early = 1.0 + EARLY_BONUS * own * max(lead, 0.0) / chain_span
+            early = 1.0 + EARLY_BONUS * own * min(max(lead, 0.0) / chain_span, 1.0)
             # A clean step in an otherwise constant signal is a command (a setpoint, a mode, an
             # on/off): among changes at the same time it is the one that moved the others.
             is_command = ch is not None and ch.kind == "mean" and ch.quiet
