@@ -980,11 +980,14 @@ def _bursts(frame: pd.DataFrame, changes: pd.DataFrame, t0: pd.Timestamp, t1: pd
     burst is a run of at least :data:`BURST_MIN_SAMPLES` and fewer than
     ``max(min_size, SPIKE_FILTER_SPAN)`` samples, each more than :data:`BURST_Z` robust sd
     (1.4826 x the median absolute deviation; the sd where that is zero) from the median of the
-    signal's samples in the window before ``t0``, all on one side, where no detected change of
-    the signal lies within a sample of it. A signal that was constant before ``t0`` has no
-    scale to judge by and is left to the detector.
+    signal's samples in the window before ``t0``, all on one side, lasting at least
+    :data:`BURST_MIN_DURATION` (to the first sample after it), not one swing of an oscillation
+    (neither neighbouring sample is that far out on the other side), and with no detected
+    change of the signal within a sample of it. A signal that was constant before ``t0`` has
+    no scale to judge by and is left to the detector.
 
-    Returns rows in the columns of ``changes``, ``kind`` ``"burst"``: ``time`` (= ``time_lo``
+    Returns rows in the columns of ``changes`` (plus those of :data:`rca.changepoints.CHANGE_COLUMNS`
+    it lacks), ``kind`` ``"burst"``: ``time`` (= ``time_lo``
     = ``time_hi``) its first sample, ``before`` the median before, ``after`` the burst's median,
     ``delta_sigma`` their difference in robust sd, ``strength`` ``sqrt(n) x |delta_sigma|``
     (the gain of a level change lasting its ``n`` samples: on the scale of a ``mean`` change).
@@ -997,9 +1000,9 @@ def _bursts(frame: pd.DataFrame, changes: pd.DataFrame, t0: pd.Timestamp, t1: pd
     >>> b[["signal", "time", "kind"]].to_dict("records") == [{"signal": "lat", "time": t[50], "kind": "burst"}]
     True
     """
-    columns = list(dict.fromkeys(list(changes.columns) + [
-        "signal", "time", "kind", "before", "after", "delta", "delta_sigma", "strength", "time_lo", "time_hi",
-        "sigma_before", "sigma_after", "across_gap", "end", "slope"]))
+    from rca.changepoints import CHANGE_COLUMNS
+
+    columns = list(dict.fromkeys(list(changes.columns) + list(CHANGE_COLUMNS)))
     longest = max(int(min_size), SPIKE_FILTER_SPAN) - 1
     if longest < BURST_MIN_SAMPLES or len(frame.index) < 2:
         return pd.DataFrame(columns=columns)
