@@ -672,6 +672,12 @@ def _chance_rate(strengths: np.ndarray, strength: float, span_s: float) -> float
     return max(n_ge, 1) / span_s
 
 
+def _rarity_kind(kind: str) -> str:
+    """The kind of change a change's rarity is judged among: its own, except a burst
+    (:func:`_bursts`), a level change on the scale of a ``mean`` one."""
+    return "mean" if kind == "burst" else kind
+
+
 def _strengths_by_kind(runs: dict) -> dict:
     """The strengths of all the changes of the window, sorted, per kind of change (``mean``,
     ``ramp``, ``ramp end``, ``variance``, ...).
@@ -680,12 +686,12 @@ def _strengths_by_kind(runs: dict) -> dict:
     fitted with its own cost (a constant level, a line, a variance), so strengths of different
     kinds are on different scales: a ramp's grows with its length, a change of variance's with
     the ratio of the variances. How rare a change is is therefore judged among the changes of
-    its own kind (the chance rate of :func:`_chance_rate`). A burst (:func:`_bursts`) is a
-    level change on the scale of a ``mean`` one, and is judged among those."""
+    its own kind (the chance rate of :func:`_chance_rate`; a burst among the ``mean`` changes,
+    :func:`_rarity_kind`)."""
     by_kind: dict = {}
     for seq in runs.values():
         for c in seq:
-            by_kind.setdefault("mean" if c.kind == "burst" else c.kind, []).append(c.strength)
+            by_kind.setdefault(_rarity_kind(c.kind), []).append(c.strength)
     return {k: np.sort(np.asarray(v, dtype=float)) for k, v in by_kind.items()}
 
 
@@ -1028,26 +1034,22 @@ def _bursts(frame: pd.DataFrame, changes: pd.DataFrame, t0: pd.Timestamp, t1: pd
             sd = float(np.std(base))
         if not sd > 0:
             continue
-        z = (y[i0:] - med) / sd
-        side = np.where(np.isfinite(z), np.sign(z) * (np.abs(z) > BURST_Z), 0.0)
-
-        def side_all(i, y=y, med=med, sd=sd):
-            v = (y[i] - med) / sd
-            return float(np.sign(v)) if np.isfinite(v) and abs(v) > BURST_Z else 0.0
-        k = 0
-        while k < i1 - i0:
-            if side[k] == 0:
-                k += 1
+        with np.errstate(invalid="ignore"):
+            z = (y - med) / sd
+        side = np.where(np.isfinite(z), np.sign(z) * (np.abs(z) > BURST_Z), 0.0)  # +1 / -1 beyond, 0 within
+        a = i0
+        while a < i1:
+            if side[a] == 0:
+                a += 1
                 continue
-            j = k
-            while j + 1 < side.size and side[j + 1] == side[k]:
-                j += 1
-            n = j - k + 1
-            a, b = i0 + k, i0 + j
-            # Lasting long enough, and not one swing of an oscillation (the samples either side
-            # are not beyond the threshold on the other side).
+            b = a
+            while b + 1 < side.size and side[b + 1] == side[a]:
+                b += 1
+            n = b - a + 1
+            # Lasting long enough, and not one swing of an oscillation (neither neighbouring
+            # sample is beyond the threshold on the other side).
             lasted = (t_ns[b + 1] - t_ns[a]) if b + 1 < len(t_ns) else (t_ns[b] - t_ns[a] + step_ns)
-            swing = (a > 0 and side_all(a - 1) == -side[k]) or (b + 1 < len(y) and side_all(b + 1) == -side[k])
+            swing = (a > 0 and side[a - 1] == -side[a]) or (b + 1 < side.size and side[b + 1] == -side[a])
             if BURST_MIN_SAMPLES <= n <= longest and lasted >= BURST_MIN_DURATION.value and not swing:
                 near = detected.get(col)
                 lo_ns = t_ns[max(a - 1, 0)]
@@ -1060,7 +1062,7 @@ def _bursts(frame: pd.DataFrame, changes: pd.DataFrame, t0: pd.Timestamp, t1: pd
                                  "delta": level - med, "delta_sigma": dz, "strength": math.sqrt(n) * abs(dz),
                                  "time_lo": at, "time_hi": at, "sigma_before": sd, "sigma_after": sd,
                                  "across_gap": False, "end": pd.NaT, "slope": np.nan})
-            k = j + 1
+            a = b + 1
     out = pd.DataFrame(rows, columns=columns)
     if "end" in out.columns and "end" in changes.columns and len(changes):
         out["end"] = pd.Series(pd.NaT, index=out.index, dtype=changes["end"].dtype)
@@ -1394,7 +1396,7 @@ def rank_candidates(
             lag = max(t_y - last.end, pd.Timedelta(0))
             # How rare x's change is: its run's strongest change among the changes of that kind.
             s_x = max((c for c in runs[x] if first.time <= c.time <= last.time), key=lambda c: c.strength)
-            rate = _chance_rate(strengths["mean" if s_x.kind == "burst" else s_x.kind], s_x.strength, span_s)
+            rate = _chance_rate(strengths[_rarity_kind(s_x.kind)], s_x.strength, span_s)
             x_moved = _run_delta(runs[x], first.time, last.time)
             evs.append((x, first, last, lag, x_moved,
                         _hop_evidence(x, y, last, lag, lo_of[y], hi_of[y], rate,
