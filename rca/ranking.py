@@ -1574,6 +1574,7 @@ def rank_candidates(
     # that signal's own score. A trigger of the origin ranks above it; one of a later member of
     # the chain ranks above that member, and so does one of a stand-in above the stand-in.
     table = _EventTable.build(events, lo, hi, event_classes) if events is not None and len(events) else None
+    device_changes = _change_times_by_device(runs, devices)
     best_rows: dict = {}
     if origin is None and not stand_ins:  # no chain: events just before the symptom's onset
         best_rows = {r["name"]: r for r in _score_events(table, [(sym_time, "")], sym_time, lo, hi, event_lead,
@@ -1607,7 +1608,8 @@ def rank_candidates(
                 response and score_m >= float(origin["score"])))
             for row in _score_events(table, anchors, sym_time, lo, hi, event_lead, step, event_classes,
                                      score_m, tz, anchor_terms=terms_m,
-                                     chain_devices=chain_devices,
+                                     chain_devices=chain_devices, anchor_devices=_devices_of(name, devices),
+                                     device_changes=device_changes,
                                      root_domain=str(m["domain"]), root_name=name,
                                      first_of_chain=first):
                 kept = best_rows.get(row["name"])
@@ -1806,21 +1808,76 @@ class _EventTable:
         return cls_(time, time.as_unit("ns").asi8, source, kind, message, domain, klass, rate, kind_rate)
 
 
+def _devices_of(name: str, devices: dict | None = None) -> set:
+    """What an event's source may be called when it comes from the device of signal ``name``:
+    the signal, its device (:func:`_device`) and its control loop (:func:`_loop`, a tuple no
+    source name equals, matched against the source's own loop)."""
+    return {str(name), _device(name, devices)} | ({_loop(name)} - {None})
+
+
+def _change_times_by_device(runs: dict, devices: dict | None = None) -> dict:
+    """When the signals of each device (and of each control loop) changed: device name or
+    loop -> sorted change times [ns], over all the changes of the window."""
+    times: dict = {}
+    for x, seq in runs.items():
+        t = [c.time.value for c in seq]
+        for key in {_device(x, devices), _loop(x)} - {None}:
+            times.setdefault(key, []).extend(t)
+    return {k: np.sort(np.asarray(v, dtype=np.int64)) for k, v in times.items()}
+
+
+#: An event acted on its own device when one of that device's signals changed from this long
+#: before the event (a change record is often logged once the change is done; at least one
+#: sampling step) to ``event_lead`` after it.
+ACTED_BEFORE = pd.Timedelta("1min")
+
+
+def _acted(source: str, t_ns: int, device_changes: dict, before_s: float, lead_s: float) -> bool:
+    """Whether a signal of the event source's device (or loop) changed within ``before_s``
+    before to ``lead_s`` after the event at ``t_ns``.
+
+    >>> t = pd.Timestamp("2026-03-04 09:00", tz="UTC").value
+    >>> changes = {"gw-01": np.array([t + 120 * 10**9])}   # gw-01.cpu_pct moved 2 min after
+    >>> _acted("gw-01", t, changes, 60.0, 900.0), _acted("hist-02", t, changes, 60.0, 900.0)
+    (True, False)
+    >>> _acted("gw-01", t, changes, 60.0, 60.0)   # not within a minute
+    False
+    """
+    for key in (source, _loop(source)):
+        times = device_changes.get(key) if key is not None else None
+        if times is None or not len(times):
+            continue
+        i = int(np.searchsorted(times, t_ns - int(before_s * 1e9), "left"))
+        if i < len(times) and times[i] <= t_ns + int(lead_s * 1e9):
+            return True
+    return False
+
+
 def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_score, tz, anchor_terms=None,
-                  chain_devices=(), root_domain="", root_name=None, first_of_chain=True) -> list:
+                  chain_devices=(), root_domain="", root_name=None, first_of_chain=True, anchor_devices=None,
+                  device_changes=None) -> list:
     """Event sources as candidates: how likely each source's events in the ``lead`` before a
-    change of the chain (``anchors``: (time, kind) of the changes of one signal's run) are
-    its trigger.
+    change of the chain (``anchors``: (time, kind) of the changes of one signal's run,
+    ``root_name``) are its trigger.
 
     Per event, the odds are prior(class) x proximity to the next anchor / P(an event of this
     kind falls in such an interval by chance, the union of the ``lead`` windows before the
     anchors); a source's odds are summed over its events and turned into a probability. The
-    chance is that of an event of the same source and kind for a source that is a device of
-    the chain (a specific suspect), and that of an event of the same kind from any source
-    otherwise: every source is asked at once whether it acted just before the chain began, and
-    where twenty loops are trimmed in a shift one of the trims is bound to fall close to it,
-    however rare each loop's own trims are. ``events`` is a DataFrame or an
-    :class:`_EventTable` of the window."""
+    chance is that of an event of the same source and kind for a specific suspect, and that of
+    an event of the same kind from any source otherwise: every source is asked at once whether
+    it acted just before the chain began, and where twenty loops are trimmed in a shift one of
+    the trims is bound to fall close to it, however rare each loop's own trims are.
+
+    A specific suspect is an event from the device of the changed signal (``anchor_devices``,
+    by default those of ``root_name``: :func:`_devices_of`), or from another device of the
+    chain (``chain_devices``) that the event visibly acted on: one of that device's signals
+    changed within :data:`ACTED_BEFORE` before to ``lead`` after it (``device_changes``,
+    :func:`_change_times_by_device`; without them, no other device is). A device whose
+    signals joined the chain only long before or after its event gives that event no claim
+    on another device's change: a database's firmware update 40 min before its CPU moved is
+    no specific suspect for the analyser that stepped 3 min after the update.
+
+    ``events`` is a DataFrame or an :class:`_EventTable` of the window."""
     if events is None or len(events) == 0:
         return []
     table = events if isinstance(events, _EventTable) else _EventTable.build(events, lo, hi, classes)
@@ -1840,6 +1897,9 @@ def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_s
     first = int(np.searchsorted(table.t_ns, (anchors[0][0] - lead).value, "left"))
     last = int(np.searchsorted(table.t_ns, min(anchors[-1][0] + cell, sym_time).value, "right"))
     lead_s, cell_s = lead.total_seconds(), cell.total_seconds()
+    before_s = max(ACTED_BEFORE.total_seconds(), cell_s)
+    if anchor_devices is None:
+        anchor_devices = _devices_of(root_name) if root_name is not None else set(chain_devices)
     by_source: dict = {}
     for i in range(first, last):
         t_e = table.t_ns[i]
@@ -1860,7 +1920,10 @@ def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_s
         proximity, gap, t_anchor = best
         cls = table.cls[i]
         source, domain = table.source[i], table.domain[i]
-        same_device = cls in ("action", "other") and (source in chain_devices or _loop(source) in chain_devices)
+        same_device = cls in ("action", "other") and (
+            source in anchor_devices or _loop(source) in anchor_devices
+            or ((source in chain_devices or _loop(source) in chain_devices) and device_changes is not None
+                and _acted(source, int(t_e), device_changes, before_s, lead_s)))
         rate = table.rate[i] if same_device else table.kind_rate[i]
         p_chance = 1.0 - math.exp(-float(rate) * covered)
         other_domain = not same_device and bool(root_domain and domain and domain != root_domain)

@@ -491,7 +491,7 @@ def test_an_operator_action_on_a_loop_of_the_chain_counts_as_from_its_device():
     # TT_150 (a loop's transmitter) is in the chain; the operator changed TIC_150's setpoint
     # 40 s before TT_150 moved. The source TIC_150 is no signal's device by name, but it is
     # the same temperature loop 150.
-    from rca.ranking import _loop, _score_events
+    from rca.ranking import _devices_of, _loop, _score_events
 
     assert _loop("TIC_150") == _loop("TT_150") and _loop("TIC_150") != _loop("TT_151")
     t_change = pd.Timestamp("2026-03-04 09:00", tz="UTC")
@@ -502,10 +502,42 @@ def test_an_operator_action_on_a_loop_of_the_chain_counts_as_from_its_device():
     args = dict(sym_time=pd.Timestamp("2026-03-04 09:10", tz="UTC"), lo=T0, hi=pd.Timestamp("2026-03-04 10:00", tz="UTC"),
                 lead=pd.Timedelta("15min"), step=pd.Timedelta("10s"), classes=None, root_score=1.0, tz="UTC",
                 root_domain="OT", root_name="TT_150")
-    by_name = _score_events(events, [(t_change, "mean")], chain_devices={"TT_150"}, **args)
-    by_loop = _score_events(events, [(t_change, "mean")], chain_devices={"TT_150", _loop("TT_150")}, **args)
+    by_name = _score_events(events, [(t_change, "mean")], chain_devices={"TT_150"}, anchor_devices={"TT_150"}, **args)
+    by_loop = _score_events(events, [(t_change, "mean")], chain_devices={"TT_150"}, **args)  # TT_150's own
+    assert _devices_of("TT_150") == {"TT_150", _loop("TT_150")}
     assert len(by_name) == len(by_loop) == 1
     assert by_loop[0]["link"] > by_name[0]["link"]  # the device factor applies
+
+
+def test_an_event_from_another_device_of_the_chain_is_a_suspect_only_where_it_acted_on_that_device():
+    # An analyser stepped at 09:00; 3 min before, a database server of the chain (its CPU is a
+    # member) had a firmware update. Where the server's CPU moved only 40 min after the update,
+    # the update is judged like any other source's (among all such records, from the other
+    # domain); where it moved a minute after, the update visibly did something, and the server
+    # is a specific suspect as if it were the analyser's own device.
+    from rca.ranking import _Change, _change_times_by_device, _score_events
+
+    lo, hi = pd.Timestamp("2026-03-04 05:00", tz="UTC"), pd.Timestamp("2026-03-04 10:00", tz="UTC")
+    t0 = pd.Timestamp("2026-03-04 09:00", tz="UTC")
+    rows = [("mesdb02", t0 - pd.Timedelta("3min"))] + [(f"srv{k}", lo + pd.Timedelta(minutes=17 * k)) for k in range(1, 12)]
+    events = pd.DataFrame({"time": [t for _, t in rows], "source": [s for s, _ in rows], "kind": "config",
+                           "message": "firmware update", "severity": "", "domain": "IT"})
+
+    def link(cpu_moved_at):
+        runs = {"mesdb02/cpu": [_Change("mesdb02/cpu", cpu_moved_at, cpu_moved_at, cpu_moved_at, 20.0, 8.0, "mean",
+                                        cpu_moved_at, cpu_moved_at)]}
+        scored = _score_events(events, [(t0, "mean")], t0 + pd.Timedelta("5min"), lo, hi, pd.Timedelta("15min"),
+                               pd.Timedelta("10s"), None, 1.0, "UTC", chain_devices={"mesdb02", "AT_202"},
+                               root_domain="OT", root_name="AT_202", device_changes=_change_times_by_device(runs))
+        return {r["name"]: r["link"] for r in scored}["mesdb02"]
+
+    late, acted = link(t0 + pd.Timedelta("37min")), link(t0 - pd.Timedelta("2min"))
+    assert late < 0.2 < 0.5 < acted, (late, acted)
+    # Without the device's change times, only the analyser's own device would be a suspect.
+    none = _score_events(events, [(t0, "mean")], t0 + pd.Timedelta("5min"), lo, hi, pd.Timedelta("15min"),
+                         pd.Timedelta("10s"), None, 1.0, "UTC", chain_devices={"mesdb02", "AT_202"},
+                         root_domain="OT", root_name="AT_202")
+    assert {r["name"]: r["link"] for r in none}["mesdb02"] == pytest.approx(late)
 
 
 def test_a_change_followed_by_a_steady_rise_is_under_way_until_the_next_change():
