@@ -25,6 +25,7 @@ __all__ = [
     "SourceSpec",
     "SIGNAL_KINDS",
     "match_signal_kinds",
+    "signal_kinds_error",
     "read_manifest",
     "manifest_from_dict",
 ]
@@ -62,6 +63,25 @@ SIGNAL_KINDS = {
     "measurement": "any other quantity (a temperature, a flow, a CPU load, a setpoint): neither a response "
                    "nor a controller output, whatever its name says",
 }
+
+
+def signal_kinds_error(table, name: str) -> str | None:
+    """What is wrong with a table of signal name (or pattern) -> kind (a source's
+    ``signal_kinds``, ``kinds=`` of :func:`rca.rank_candidates`), as a message that names it
+    ``name``; None when nothing is. The manifest and the ranking raise it as their own error.
+
+    >>> signal_kinds_error({"PK5.*.OUT": "output"}, "kinds") is None
+    True
+    >>> signal_kinds_error({"gw-02.*": "latency"}, "kinds")
+    "kinds['gw-02.*']: expected one of response, output, measurement, got 'latency'"
+    """
+    if not isinstance(table, dict):
+        return (f"{name}: expected a table (a dict) of tag or pattern = kind, e.g. {{ \"PK5.*.OUT\" = \"output\" }}, "
+                f"got {type(table).__name__}")
+    for key, what in table.items():
+        if what not in SIGNAL_KINDS:
+            return f"{name}[{key!r}]: expected one of {', '.join(SIGNAL_KINDS)}, got {what!r}"
+    return None
 
 
 def match_signal_kinds(table: dict, names: dict) -> tuple[dict, list]:
@@ -397,13 +417,9 @@ def _source(raw, i, where, folder: Path) -> SourceSpec:
     if not isinstance(units, dict) or not all(isinstance(v, str) for v in units.values()):
         raise ManifestError(f"{where}: {label}.units: expected a table of tag = unit text")
     signal_kinds = raw.get("signal_kinds", {})
-    if not isinstance(signal_kinds, dict):
-        raise ManifestError(f"{where}: {label}.signal_kinds: expected a table of tag (or pattern) = kind, "
-                            "e.g. { \"PK5.*.OUT\" = \"output\" }")
-    for tag, what in signal_kinds.items():
-        if what not in SIGNAL_KINDS:
-            raise ManifestError(f"{where}: {label}.signal_kinds[{tag!r}]: expected one of {', '.join(SIGNAL_KINDS)}, "
-                                f"got {what!r}")
+    problem = signal_kinds_error(signal_kinds, f"{label}.signal_kinds")
+    if problem:
+        raise ManifestError(f"{where}: {problem}")
     max_gap = raw.get("max_gap")
     if max_gap is not None:
         max_gap = _duration_or_auto(max_gap, where, f"{label}.max_gap")

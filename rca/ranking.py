@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from rca.errors import AnalysisError, ParameterError, RcaWarning
-from rca.manifest import SIGNAL_KINDS, match_signal_kinds
+from rca.manifest import match_signal_kinds, signal_kinds_error
 from rca.timestamps import parse_duration, parse_instant
 
 __all__ = ["rank_candidates", "propagation_edges", "EVENT_CLASSES", "classify_event", "CANDIDATE_COLUMNS"]
@@ -200,11 +200,9 @@ def _declared_kinds(names, signal_info, kinds) -> dict:
         out = {str(k): str(v) for k, v in signal_info["kind"].items() if isinstance(v, str) and v}
     if kinds is None:
         return out
-    if not isinstance(kinds, dict):
-        raise ParameterError(f"kinds: expected a dict of signal name (or pattern) -> kind, got {type(kinds).__name__}")
-    for pattern, what in kinds.items():
-        if what not in SIGNAL_KINDS:
-            raise ParameterError(f"kinds[{pattern!r}]: expected one of {', '.join(SIGNAL_KINDS)}, got {what!r}")
+    problem = signal_kinds_error(kinds, "kinds")
+    if problem:
+        raise ParameterError(problem)
     matched, unmatched = match_signal_kinds(kinds, {str(n): (str(n),) for n in names})
     out.update(matched)
     if unmatched:

@@ -170,5 +170,5 @@ def test_signal_kinds_are_read_and_checked(tmp_path):
                                             r"response, output, measurement, got 'valve'"):
         read_manifest(write(tmp_path, bad))
     bad = replace(GOOD, 'clock_offset = "auto"', 'clock_offset = "auto"\nsignal_kinds = ["output"]')
-    with pytest.raises(ManifestError, match="signal_kinds: expected a table of tag"):
+    with pytest.raises(ManifestError, match=r"signal_kinds: expected a table \(a dict\) of tag or pattern = kind"):
         read_manifest(write(tmp_path, bad))

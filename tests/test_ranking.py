@@ -1301,7 +1301,7 @@ def test_a_declared_kind_must_be_known_and_match_a_signal():
     with pytest.raises(ParameterError, match=r"kinds\['gw-01.opc_latency_ms'\]: expected one of response, output, "
                                              r"measurement, got 'latency'"):
         rank_candidates(frame, kinds={"gw-01.opc_latency_ms": "latency"}, **kw)
-    with pytest.raises(ParameterError, match="kinds: expected a dict"):
+    with pytest.raises(ParameterError, match=r"kinds: expected a table \(a dict\) of tag or pattern = kind, .* got list"):
         rank_candidates(frame, kinds=["gw-01.opc_latency_ms"], **kw)
     with pytest.warns(RcaWarning, match=r"kinds: \['gw-02\.\*'\] match no signal"):
         rank_candidates(frame, kinds={"gw-02.*": "response", "gw-01.*": "response"}, **kw)
