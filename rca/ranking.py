@@ -1867,7 +1867,8 @@ def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_s
     the trims is bound to fall close to it, however rare each loop's own trims are.
 
     A specific suspect is an event from the device of the changed signal (``anchor_devices``,
-    by default those of ``root_name``: :func:`_devices_of`), or from another device of the
+    by default those of ``root_name``, :func:`_devices_of`; without a ``root_name``, every
+    device of ``chain_devices``), or from another device of the
     chain (``chain_devices``) that the event visibly acted on: one of that device's signals
     changed within :data:`ACTED_BEFORE` before to ``lead`` after it (``device_changes``,
     :func:`_change_times_by_device`; without them, no other device is). A device whose
