@@ -826,6 +826,12 @@ CONTROLLER_OUTPUT_FACTOR = 0.5
 #: Score factor of a signal of the chain that measures how a service or a link performs
 #: (:func:`_is_response`): its change is the response to something behind it.
 RESPONSE_FACTOR = 0.5
+#: An action's write: the exact step of a signal of its own device or loop (a setpoint, a
+#: mode, a command) that follows the action within this long (or in the same sampling
+#: interval). Score factor of a signal whose change is the write of an action ranked above
+#: it (see :func:`_list_writes_once`).
+WRITE_WITHIN = pd.Timedelta("1min")
+WRITTEN_FACTOR = 0.01
 #: A candidate's score is ``exp(sum of weight x term)`` over the named terms of its evidence
 #: (``attrs["score_terms"]`` of the ranking lists them per candidate; docs/ranking.md,
 #: "Weights", describes every term). A signal of the chain: ``link``, ``own_hop``, ``size``
@@ -845,6 +851,7 @@ HAND_SET_WEIGHTS = {
     "controller_output": math.log(CONTROLLER_OUTPUT_FACTOR),
     "transient": math.log(TRANSIENT_FACTOR),
     "response": math.log(RESPONSE_FACTOR),
+    "written": math.log(WRITTEN_FACTOR),
     "trigger": 1.0,
     "event": 0.0,
     "hop_timing": 0.0,
@@ -877,6 +884,7 @@ FITTED_WEIGHTS = {
     "controller_output": -1.250,
     "transient": -0.693,  # added after the fit: the hand-set value
     "response": -0.693,  # added after the fit: the hand-set value
+    "written": -4.605,  # added after the fit: the hand-set value
     "trigger": 3.327,
     "event": -0.725,
     "hop_timing": -0.016,
@@ -1514,6 +1522,7 @@ def rank_candidates(
                 "controller_output": float(is_output),
                 "transient": float(is_transient),
                 "response": float(is_response),
+                "written": 0.0,  # set by _list_writes_once
                 # The evidence of the hop that attaches x, part by part [nats], beyond its share in
                 # own_hop; how strong x's change is; how many signals link into x (a change that
                 # many others could explain is more likely downstream).
@@ -1614,6 +1623,7 @@ def rank_candidates(
                 if kept is None or row["score"] > kept["score"]:
                     best_rows[row["name"]] = row
     ev_rows = list(best_rows.values())
+    _list_writes_once(cands, ev_rows, runs, tz)
     if ev_rows:
         cands = pd.concat([cands, pd.DataFrame(ev_rows)], ignore_index=True)
 
@@ -1643,6 +1653,40 @@ def rank_candidates(
     # score that is set, not weighed (the symptom, a stand-in, an unlinked or later change).
     cands.attrs["score_terms"] = [dict(t) if isinstance(t, dict) else None for t in terms][:len(cands)]
     return cands
+
+
+def _list_writes_once(cands: pd.DataFrame, ev_rows: list, runs: dict, tz) -> None:
+    """Score down (x :data:`WRITTEN_FACTOR`) the signals whose change is the write of an
+    action that ranks above them, in place; drops the rows' internal ``_anchor`` field.
+
+    An operator's setpoint change is journaled as an event and recorded as an exact step of
+    the loop's setpoint: one fact, twice. Both would rank side by side (the event just above
+    the step it is the trigger of), and a trim on another loop before the incident would fill
+    two of the first three places. The action keeps its place, with its evidence; the step
+    stays in the list, below, and says why. A write is the anchored change, an exact step
+    (``quiet`` ``mean``: a command), of a signal of the action's own device or loop, at most
+    :data:`WRITE_WITHIN` after the action."""
+    for row in ev_rows:
+        name, t_anchor, gap, own = row.pop("_anchor", (None, None, 0.0, False))
+        if not own or name is None or gap > WRITE_WITHIN.total_seconds():  # (never before the sampling cell)
+            continue
+        step = next((c for c in runs.get(name, []) if c.time == t_anchor), None)
+        if step is None or not (step.quiet and step.kind == "mean"):
+            continue
+        at = cands.index[cands["name"] == name]
+        if len(at) == 0 or float(cands.at[at[0], "score"]) > row["score"]:
+            continue
+        i = at[0]
+        terms = cands.at[i, "_terms"] if "_terms" in cands.columns else None
+        if isinstance(terms, dict):
+            terms = {**terms, "written": 1.0}
+            cands.at[i, "_terms"] = terms
+            cands.at[i, "score"] = _weighted(terms)
+        else:
+            cands.at[i, "score"] = float(cands.at[i, "score"]) * WRITTEN_FACTOR
+        cands.at[i, "evidence"] = (f"{cands.at[i, 'evidence']}; the write of the action of {row['name']} at "
+                                   f"{_local(row['onset'], tz)}, which ranks above it and stands for both: score "
+                                   f"x {math.exp(SCORE_WEIGHTS['written']):.2g}")
 
 
 def propagation_edges(candidates: pd.DataFrame) -> pd.DataFrame:
@@ -1978,6 +2022,10 @@ def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_s
                 "lead": sym_time - t_event,
                 "role": "trigger",
                 "_terms": terms,
+                # The change this event is scored against, and whether the event is an action of
+                # that signal's own device (for _list_writes_once).
+                "_anchor": (root_name, t_anchor, gap, cls == "action" and (
+                    source in anchor_devices or _loop(source) in anchor_devices)),
             }
         )
     return rows

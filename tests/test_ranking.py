@@ -1,4 +1,5 @@
 import json
+import math
 import re
 import warnings
 
@@ -216,6 +217,30 @@ def test_generated_incidents_of_each_kind(tmp_path, cause, seed):
     assert row["type"] == ("event" if truth.root_cause_type == "event" and hit[0] == truth.root_cause else row["type"])
     assert row["onset"] <= pd.Timestamp(truth.symptom_onset) + pd.Timedelta("2min")
     json.dumps(r.head().astype(str).to_dict("records"))  # the evidence survives serialisation
+
+
+def test_an_operators_setpoint_step_is_listed_with_the_action_that_wrote_it(tmp_path, monkeypatch):
+    # A generated setpoint change: the operator's SP_CHANGE of the loop is journaled seconds
+    # before the setpoint's exact step. One fact, twice: the action keeps first place, and
+    # the step is scored down (the "written" term) and says why, instead of taking second.
+    from rca import ranking
+    from rca.datasets import make_incident
+
+    inc = make_incident(cause="setpoint_change", seed=300)
+    inv = rca.open_investigation(inc.write(tmp_path / "sp"))
+    sp, loop = inc.truth.root_cause, inc.truth.aliases[0]
+    r = rank_candidates(inv)
+    assert (r.iloc[0]["name"], r.iloc[0]["type"]) == (loop, "event")
+    row = r[r["name"] == sp].iloc[0]
+    assert f"the write of the action of {loop} at " in row["evidence"]
+    assert row["rank"] > 3
+    terms = r.attrs["score_terms"][int(row["rank"]) - 1]
+    assert terms["written"] == 1.0
+    assert row["score"] == pytest.approx(math.exp(sum(ranking.SCORE_WEIGHTS[k] * v for k, v in terms.items())))
+    # With the term weighed 0 the step is back right below its action.
+    monkeypatch.setitem(ranking.SCORE_WEIGHTS, "written", 0.0)
+    again = rank_candidates(inv)
+    assert list(again["name"][:2]) == [loop, sp]
 
 
 def test_an_action_before_the_strongest_change_of_the_origins_run_counts_as_its_trigger():
