@@ -1570,10 +1570,9 @@ def rank_candidates(
     # started): an action just before the change a stand-in was chosen for may have set it off.
     stand_ins = [] if chosen == "given" else list(symptoms)
     chain_names = [x for x in link if x not in symptoms] + stand_ins
-    chain_devices = {_device(x, devices) for x in chain_names} | {str(x) for x in chain_names}
     # An event from a loop of the chain (an SP_CHANGE of TIC-131 before TT-131 moved) counts
     # as from its device: the loops go in as tuples, which no source name equals.
-    chain_devices |= {_loop(x) for x in chain_names} - {None}
+    chain_devices = set().union(*(_devices_of(x, devices) for x in chain_names))
     # An event may have set off any change of the chain, not only the origin's: each linked
     # signal anchors the events just before its run (its first change, and its strongest, since
     # the first may be a slow drift that was under way before the jump the trigger set off), and
@@ -1581,7 +1580,7 @@ def rank_candidates(
     # that signal's own score. A trigger of the origin ranks above it; one of a later member of
     # the chain ranks above that member, and so does one of a stand-in above the stand-in.
     table = _EventTable.build(events, lo, hi, event_classes) if events is not None and len(events) else None
-    device_changes = _change_times_by_device(runs, devices)
+    device_changes = _change_times_by_device(runs, devices) if table is not None else None
     best_rows: dict = {}
     if origin is None and not stand_ins:  # no chain: events just before the symptom's onset
         best_rows = {r["name"]: r for r in _score_events(table, [(sym_time, "")], sym_time, lo, hi, event_lead,
@@ -1874,18 +1873,19 @@ def _change_times_by_device(runs: dict, devices: dict | None = None) -> dict:
 ACTED_BEFORE = pd.Timedelta("1min")
 
 
-def _acted(source: str, t_ns: int, device_changes: dict, before_s: float, lead_s: float) -> bool:
-    """Whether a signal of the event source's device (or loop) changed within ``before_s``
-    before to ``lead_s`` after the event at ``t_ns``.
+def _acted(keys, t_ns: int, device_changes: dict, before_s: float, lead_s: float) -> bool:
+    """Whether a signal of the event source's device (``keys``: its name and its loop, see
+    :func:`_change_times_by_device`) changed within ``before_s`` before to ``lead_s`` after
+    the event at ``t_ns``.
 
     >>> t = pd.Timestamp("2026-03-04 09:00", tz="UTC").value
     >>> changes = {"gw-01": np.array([t + 120 * 10**9])}   # gw-01.cpu_pct moved 2 min after
-    >>> _acted("gw-01", t, changes, 60.0, 900.0), _acted("hist-02", t, changes, 60.0, 900.0)
+    >>> _acted(("gw-01", None), t, changes, 60.0, 900.0), _acted(("hist-02", None), t, changes, 60.0, 900.0)
     (True, False)
-    >>> _acted("gw-01", t, changes, 60.0, 60.0)   # not within a minute
+    >>> _acted(("gw-01", None), t, changes, 60.0, 60.0)   # not within a minute
     False
     """
-    for key in (source, _loop(source)):
+    for key in keys:
         times = device_changes.get(key) if key is not None else None
         if times is None or not len(times):
             continue
@@ -1963,22 +1963,23 @@ def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_s
         proximity, gap, t_anchor = best
         cls = table.cls[i]
         source, domain = table.source[i], table.domain[i]
+        keys = (source, _loop(source))  # the source by name, and as a loop
+        own = any(k in anchor_devices for k in keys)
         same_device = cls in ("action", "other") and (
-            source in anchor_devices or _loop(source) in anchor_devices
-            or ((source in chain_devices or _loop(source) in chain_devices) and device_changes is not None
-                and _acted(source, int(t_e), device_changes, before_s, lead_s)))
+            own or (any(k in chain_devices for k in keys) and device_changes is not None
+                    and _acted(keys, int(t_e), device_changes, before_s, lead_s)))
         rate = table.rate[i] if same_device else table.kind_rate[i]
         p_chance = 1.0 - math.exp(-float(rate) * covered)
         other_domain = not same_device and bool(root_domain and domain and domain != root_domain)
         relevance = DEVICE_EVENT_FACTOR if same_device else OTHER_DOMAIN_FACTOR if other_domain else 1.0
         odds = EVENT_PRIOR_ODDS[cls] * relevance * proximity / max(p_chance, 1e-6)
         by_source.setdefault(source, []).append((odds, i, cls, gap, t_anchor, same_device, other_domain, p_chance,
-                                                 proximity))
+                                                 proximity, own))
     rows = []
     for source, items in by_source.items():
         total = sum(o for o, *_ in items)
         prob = total / (1.0 + total)
-        _, i, cls, gap, t_anchor, same_device, other_domain, p_chance, proximity = max(items, key=lambda it: it[0])
+        _, i, cls, gap, t_anchor, same_device, other_domain, p_chance, proximity, own = max(items, key=lambda it: it[0])
         # Only an action (a change, a configuration, an operator's move) can be ranked above
         # the change it precedes; alarms, alerts and routine events are at most context.
         lift = ORIGIN_TRIGGER_LIFT if first_of_chain else LATER_TRIGGER_LIFT
@@ -2024,8 +2025,7 @@ def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_s
                 "_terms": terms,
                 # The change this event is scored against, and whether the event is an action of
                 # that signal's own device (for _list_writes_once).
-                "_anchor": (root_name, t_anchor, gap, cls == "action" and (
-                    source in anchor_devices or _loop(source) in anchor_devices)),
+                "_anchor": (root_name, t_anchor, gap, cls == "action" and own),
             }
         )
     return rows
