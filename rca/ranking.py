@@ -477,6 +477,33 @@ def _is_controller_output(name: str) -> bool:
     return separate or _loop(name) is not None
 
 
+#: Samples before a setpoint's change over which it must hold still to count as set by hand
+#: (:func:`_setpoint_written_by_controller`).
+SETPOINT_STILL_SAMPLES = 10
+
+
+def _setpoint_written_by_controller(x: str, values: np.ndarray, k: int) -> bool:
+    """Whether setpoint ``x`` was already moving in the :data:`SETPOINT_STILL_SAMPLES`
+    samples before its change at sample ``k`` (``values``: the signal on the grid).
+
+    A setpoint set by hand holds still between its steps. One that moves all the time is
+    written by a master controller (the slave of a cascade: ``TIC-122.SP`` driven by
+    ``TIC-131``) or by a program, and its change is that controller's answer to a
+    disturbance, as a controller's output is. False for other signals and where fewer than
+    three samples are known.
+
+    >>> _setpoint_written_by_controller("TIC-122.SP", np.array([70.0] * 10 + [72.0] * 5), 10)
+    False
+    >>> _setpoint_written_by_controller("TIC-122.SP", np.array([70.0, 70.2, 69.9, 70.1] * 3 + [72.0]), 12)
+    True
+    """
+    if _attribute(x) not in _SETPOINT_ATTRIBUTES:
+        return False
+    before = values[max(k - SETPOINT_STILL_SAMPLES, 0):k]
+    before = before[np.isfinite(before)]
+    return bool(before.size >= 3 and np.ptp(before) > 0)
+
+
 def _run_delta(seq, t0: pd.Timestamp, t1: pd.Timestamp) -> float:
     """How far a signal's level moved over its changes from ``t0`` to ``t1`` (inclusive): the
     level after the last level change minus the level before the first [signal units]."""
@@ -1510,6 +1537,12 @@ def rank_candidates(
             # output moving is the loop's response (a "compensation"), not where the trouble
             # began, unless it was stepped by hand (an exact step, a command, above).
             is_output = not is_command and ((kind == "output") if kind else _is_controller_output(x))
+            # A setpoint that was moving before its change is written by a master controller:
+            # its change is that controller's answer, scored as a controller's output.
+            cascade = (not is_output and not is_command and not kind and ch is not None
+                       and _setpoint_written_by_controller(x, frame[x].to_numpy(dtype=float),
+                                                           int(frame.index.searchsorted(ch.time))))
+            is_output = is_output or cascade
             # A change that was over by the incident start (the signal came back) is less likely
             # where an incident that is still going on began.
             is_transient = _over_by(seq, ch, moved.get(x, float("nan")), start + tol)
@@ -1538,7 +1571,11 @@ def rank_candidates(
                 row["evidence"] += (f"; a setpoint move of {sp_move[0]:.2g} x the normal variation of "
                                     f"{sp_move[1]}")
             declared_so = " (declared so)" if kind else ""
-            if is_output:
+            if cascade:
+                row["evidence"] += ("; a setpoint that was already moving before this change, so written by a master "
+                                    "controller (a cascade), which moves it to make up for a disturbance: scored as a "
+                                    "controller's output, half score")
+            elif is_output:
                 row["evidence"] += ("; a controller's output, which moves to make up for a disturbance: half "
                                     f"score{declared_so}")
             if is_response:
@@ -1858,9 +1895,14 @@ def _devices_of(name: str, devices: dict | None = None) -> set:
 
 def _change_times_by_device(runs: dict, devices: dict | None = None) -> dict:
     """When the signals of each device (and of each control loop) changed: device name or
-    loop -> sorted change times [ns], over all the changes of the window."""
+    loop -> sorted change times [ns], over all the changes of the window. A setpoint's
+    changes are left out: its step is the write of an action, not the process answering it."""
     times: dict = {}
     for x, seq in runs.items():
+        # A setpoint records the write itself: that it stepped says nothing of whether the
+        # process answered the action (its loop's measurement or output moving does).
+        if _attribute(x) in _SETPOINT_ATTRIBUTES:
+            continue
         t = [c.time.value for c in seq]
         for key in {_device(x, devices), _loop(x)} - {None}:
             times.setdefault(key, []).extend(t)
@@ -1914,7 +1956,7 @@ def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_s
     by default those of ``root_name``, :func:`_devices_of`; without a ``root_name``, every
     device of ``chain_devices``), or from another device of the
     chain (``chain_devices``) that the event visibly acted on: one of that device's signals
-    changed within :data:`ACTED_BEFORE` before to ``lead`` after it (``device_changes``,
+    other than a setpoint (which records the write, not its effect) changed within :data:`ACTED_BEFORE` before to ``lead`` after it (``device_changes``,
     :func:`_change_times_by_device`; without them, no other device is). A device whose
     signals joined the chain only long before or after its event gives that event no claim
     on another device's change: a database's firmware update 40 min before its CPU moved is

@@ -565,6 +565,36 @@ def test_an_event_from_another_device_of_the_chain_is_a_suspect_only_where_it_ac
     assert {r["name"]: r["link"] for r in none}["mesdb02"] == pytest.approx(late)
 
 
+def test_a_setpoint_step_is_not_the_sign_that_an_action_acted_on_its_loop():
+    # An analyser stepped at 09:00; 3 min before, an operator trimmed the setpoint of another
+    # loop of the chain (U2.TIC140). The setpoint tag stepping right after the trim is the trim
+    # itself, written down: it does not show that the loop answered, so the trim is judged
+    # like any other operator action. Where the loop's measurement moved a minute after, it is
+    # a specific suspect, as if it were the analyser's own device.
+    from rca.ranking import _Change, _change_times_by_device, _score_events
+
+    lo, hi = pd.Timestamp("2026-03-04 05:00", tz="UTC"), pd.Timestamp("2026-03-04 10:00", tz="UTC")
+    t0 = pd.Timestamp("2026-03-04 09:00", tz="UTC")
+    trim = t0 - pd.Timedelta("3min")
+    rows = [("U2.TIC140", trim)] + [(f"U{k}.FIC{100 + k}", lo + pd.Timedelta(minutes=17 * k)) for k in range(3, 14)]
+    events = pd.DataFrame({"time": [t for _, t in rows], "source": [s for s, _ in rows], "kind": "SP_CHANGE",
+                           "message": "setpoint changed", "severity": "", "domain": "OT"})
+    moved = trim + pd.Timedelta("10s")
+
+    def change(name):
+        return [_Change(name, moved, moved, moved, 20.0, 8.0, "mean", moved, moved)]
+
+    def link(runs):
+        scored = _score_events(events, [(t0, "mean")], t0 + pd.Timedelta("5min"), lo, hi, pd.Timedelta("15min"),
+                               pd.Timedelta("10s"), None, 1.0, "UTC", chain_devices={("U2", "T", "140"), "AT_202"},
+                               root_domain="OT", root_name="AT_202", device_changes=_change_times_by_device(runs))
+        return {r["name"]: r["link"] for r in scored}["U2.TIC140"]
+
+    assert _change_times_by_device({"U2.TIC140.SP": change("U2.TIC140.SP")}) == {}
+    written, answered = link({"U2.TIC140.SP": change("U2.TIC140.SP")}), link({"U2.TT140.PV": change("U2.TT140.PV")})
+    assert written == pytest.approx(link({})) and written < 0.5 < answered, (written, answered)
+
+
 def test_a_change_followed_by_a_steady_rise_is_under_way_until_the_next_change():
     from rca.ranking import _under_way_until
 
@@ -770,6 +800,32 @@ def test_a_controller_output_that_compensates_is_not_taken_for_the_origin():
     assert as_out.loc["U1.FT123.PV", "rank"] == 1
     assert "controller's output" in as_out.loc["U9.XIC999.OUT", "evidence"]
     assert "controller's output" not in as_pv.loc["U9.XI999.PV", "evidence"]
+
+
+def test_a_setpoint_that_moves_all_the_time_is_scored_as_a_controller_output():
+    import math
+
+    from rca.ranking import SCORE_WEIGHTS, _setpoint_written_by_controller
+
+    # The same noisy signal under two names: as a measurement, and as the setpoint of a cascade's
+    # slave loop, written by its master (moving before its change, not held by hand).
+    signals = _loop_with_trim(False).drop(columns=["U1.TIC131.SP"])
+    rng = np.random.default_rng(5)
+    out = 40 + ar1(rng, len(signals), 0.7, 0.3)
+    out[signals.index >= pd.Timestamp("2026-03-04 09:04", tz="UTC")] += 12.0
+    kw = dict(incident_start="2026-03-04T09:20:00Z", symptom="U1.TT131.PV")
+    as_pv = rank_candidates(signals.assign(**{"U9.XI999.PV": out}), **kw).set_index("name")
+    as_sp = rank_candidates(signals.assign(**{"U9.XIC999.SP": out}), **kw).set_index("name")
+    assert as_pv.loc["U9.XI999.PV", "role"] in ("origin", "chain")
+    assert _setpoint_written_by_controller("U9.XIC999.SP", out, len(out) // 2)
+    factor = math.exp(SCORE_WEIGHTS["controller_output"])
+    assert as_sp.loc["U9.XIC999.SP", "score"] == pytest.approx(factor * as_pv.loc["U9.XI999.PV", "score"])
+    assert "master controller" in as_sp.loc["U9.XIC999.SP", "evidence"]
+    # A setpoint held still before its step is a command, not a controller's answer.
+    held = np.where(signals.index >= pd.Timestamp("2026-03-04 09:04", tz="UTC"), 52.0, 40.0)
+    assert not _setpoint_written_by_controller("U9.XIC999.SP", held, int(np.argmax(held > 40)))
+    as_cmd = rank_candidates(signals.assign(**{"U9.XIC999.SP": held}), **kw).set_index("name")
+    assert "master controller" not in as_cmd.loc["U9.XIC999.SP", "evidence"]
 
 
 def test_a_run_that_ends_in_an_ongoing_ramp_reaches_back_from_that_ramp():
