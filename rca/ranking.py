@@ -477,6 +477,22 @@ def _is_controller_output(name: str) -> bool:
     return separate or _loop(name) is not None
 
 
+def _is_setpoint(name: str) -> bool:
+    """Whether a name is a controller's setpoint (``TIC131.SP``, ``TIC_150_SP``,
+    ``2PAB20DT131_SW``, ``Unit/PIC801/SP``). As for outputs (:func:`_is_controller_output`),
+    an attribute glued on with an underscore counts only on an instrument tag, so an IT
+    metric such as ``core/port_sw`` is not a setpoint.
+
+    >>> _is_setpoint("L2.HTST3.TIC131.SP"), _is_setpoint("2PAB20DT131_SW"), _is_setpoint("core/port_sw")
+    (True, True, False)
+    """
+    if _attribute(name) not in _SETPOINT_ATTRIBUTES:
+        return False
+    parts = re.split(r"[./:]", str(name))
+    separate = len(parts) > 1 and _ATTRIBUTE.match(parts[-1]) is not None
+    return separate or _loop(name) is not None
+
+
 #: Samples before a setpoint's change over which it must hold still to count as set by hand
 #: (:func:`_setpoint_written_by_controller`).
 SETPOINT_STILL_SAMPLES = 10
@@ -489,15 +505,16 @@ def _setpoint_written_by_controller(x: str, values: np.ndarray, k: int) -> bool:
     A setpoint set by hand holds still between its steps. One that moves all the time is
     written by a master controller (the slave of a cascade: ``TIC-122.SP`` driven by
     ``TIC-131``) or by a program, and its change is that controller's answer to a
-    disturbance, as a controller's output is. False for other signals and where fewer than
-    three samples are known.
+    disturbance, as a controller's output is. The ranking asks this of the first change of
+    a setpoint's run, so a trim corrected a minute later by hand is still a command. False
+    for other signals and where fewer than three samples are known.
 
     >>> _setpoint_written_by_controller("TIC-122.SP", np.array([70.0] * 10 + [72.0] * 5), 10)
     False
     >>> _setpoint_written_by_controller("TIC-122.SP", np.array([70.0, 70.2, 69.9, 70.1] * 3 + [72.0]), 12)
     True
     """
-    if _attribute(x) not in _SETPOINT_ATTRIBUTES:
+    if not _is_setpoint(x):
         return False
     before = values[max(k - SETPOINT_STILL_SAMPLES, 0):k]
     before = before[np.isfinite(before)]
@@ -1901,7 +1918,7 @@ def _change_times_by_device(runs: dict, devices: dict | None = None) -> dict:
     for x, seq in runs.items():
         # A setpoint records the write itself: that it stepped says nothing of whether the
         # process answered the action (its loop's measurement or output moving does).
-        if _attribute(x) in _SETPOINT_ATTRIBUTES:
+        if _is_setpoint(x):
             continue
         t = [c.time.value for c in seq]
         for key in {_device(x, devices), _loop(x)} - {None}:
@@ -1956,7 +1973,8 @@ def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_s
     by default those of ``root_name``, :func:`_devices_of`; without a ``root_name``, every
     device of ``chain_devices``), or from another device of the
     chain (``chain_devices``) that the event visibly acted on: one of that device's signals
-    other than a setpoint (which records the write, not its effect) changed within :data:`ACTED_BEFORE` before to ``lead`` after it (``device_changes``,
+    other than a setpoint (which records the write, not its effect) changed within
+    :data:`ACTED_BEFORE` before to ``lead`` after it (``device_changes``,
     :func:`_change_times_by_device`; without them, no other device is). A device whose
     signals joined the chain only long before or after its event gives that event no claim
     on another device's change: a database's firmware update 40 min before its CPU moved is

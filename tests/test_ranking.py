@@ -591,6 +591,7 @@ def test_a_setpoint_step_is_not_the_sign_that_an_action_acted_on_its_loop():
         return {r["name"]: r["link"] for r in scored}["U2.TIC140"]
 
     assert _change_times_by_device({"U2.TIC140.SP": change("U2.TIC140.SP")}) == {}
+    assert "core" in _change_times_by_device({"core/port_sw": change("core/port_sw")})  # an IT metric, no setpoint
     written, answered = link({"U2.TIC140.SP": change("U2.TIC140.SP")}), link({"U2.TT140.PV": change("U2.TT140.PV")})
     assert written == pytest.approx(link({})) and written < 0.5 < answered, (written, answered)
 
@@ -826,6 +827,13 @@ def test_a_setpoint_that_moves_all_the_time_is_scored_as_a_controller_output():
     assert not _setpoint_written_by_controller("U9.XIC999.SP", held, int(np.argmax(held > 40)))
     as_cmd = rank_candidates(signals.assign(**{"U9.XIC999.SP": held}), **kw).set_index("name")
     assert "master controller" not in as_cmd.loc["U9.XIC999.SP", "evidence"]
+    # Nor is a trim that the operator corrected a minute later: its run begins at the first step.
+    twice = np.where(signals.index >= pd.Timestamp("2026-03-04 09:05", tz="UTC"), 51.0, held)
+    corrected = rank_candidates(signals.assign(**{"U9.XIC999.SP": twice}), **kw).set_index("name")
+    assert corrected.loc["U9.XIC999.SP", "role"] in ("origin", "chain")
+    assert "master controller" not in corrected.loc["U9.XIC999.SP", "evidence"]
+    # An IT metric that merely ends like a setpoint is none.
+    assert not _setpoint_written_by_controller("core/port_sw", out, len(out) // 2)
 
 
 def test_a_run_that_ends_in_an_ongoing_ramp_reaches_back_from_that_ramp():
