@@ -470,7 +470,15 @@ def _is_controller_output(name: str) -> bool:
     """Whether a name is a controller's output (``FIC542.OUT``, ``TIC_150_OUT``,
     ``Unit/PIC801/OP``). An attribute glued on with an underscore counts only on an
     instrument tag, so IT metrics such as ``disk.read_op`` are not outputs."""
-    if _attribute(name) not in _OUTPUT_ATTRIBUTES:
+    return _tag_attribute_in(name, _OUTPUT_ATTRIBUTES)
+
+
+def _tag_attribute_in(name: str, attributes: frozenset) -> bool:
+    """Whether a name ends with one of ``attributes`` as an instrument's attribute: a
+    separate last part (``FIC542.OUT``, ``Unit/PIC801/SP``), or one glued on with an
+    underscore to an instrument tag (``TIC_150_OUT``, ``2PAB20DT131_SW``), not to an IT
+    metric (``disk.read_op``, ``core/port_sw``)."""
+    if _attribute(name) not in attributes:
         return False
     parts = re.split(r"[./:]", str(name))
     separate = len(parts) > 1 and _ATTRIBUTE.match(parts[-1]) is not None
@@ -486,11 +494,7 @@ def _is_setpoint(name: str) -> bool:
     >>> _is_setpoint("L2.HTST3.TIC131.SP"), _is_setpoint("2PAB20DT131_SW"), _is_setpoint("core/port_sw")
     (True, True, False)
     """
-    if _attribute(name) not in _SETPOINT_ATTRIBUTES:
-        return False
-    parts = re.split(r"[./:]", str(name))
-    separate = len(parts) > 1 and _ATTRIBUTE.match(parts[-1]) is not None
-    return separate or _loop(name) is not None
+    return _tag_attribute_in(name, _SETPOINT_ATTRIBUTES)
 
 
 #: Samples before a setpoint's change over which it must hold still to count as set by hand
@@ -1556,7 +1560,7 @@ def rank_candidates(
             is_output = not is_command and ((kind == "output") if kind else _is_controller_output(x))
             # A setpoint that was moving before its change is written by a master controller:
             # its change is that controller's answer, scored as a controller's output.
-            cascade = (not is_output and not is_command and not kind and ch is not None
+            cascade = (not is_output and not is_command and not kind and ch is not None and _is_setpoint(x)
                        and _setpoint_written_by_controller(x, frame[x].to_numpy(dtype=float),
                                                            int(frame.index.searchsorted(ch.time))))
             is_output = is_output or cascade

@@ -774,6 +774,19 @@ def test_journal_comments_are_routine():
     assert classify_event("SP_CHANGE", "TIC_131 setpoint 75.4 -> 75.6") == "action"
 
 
+def _noisy_signal_beside_a_trim():
+    """The loop of :func:`_loop_with_trim` without its setpoint, a noisy signal that rises by 12
+    at 09:04 (``out``), the ranking's arguments and the ranking with that signal named as a
+    measurement ``U9.XI999.PV``: (signals, out, kw, ranking by name)."""
+    signals = _loop_with_trim(False).drop(columns=["U1.TIC131.SP"])
+    rng = np.random.default_rng(5)
+    out = 40 + ar1(rng, len(signals), 0.7, 0.3)
+    out[signals.index >= pd.Timestamp("2026-03-04 09:04", tz="UTC")] += 12.0
+    kw = dict(incident_start="2026-03-04T09:20:00Z", symptom="U1.TT131.PV")
+    as_pv = rank_candidates(signals.assign(**{"U9.XI999.PV": out}), **kw).set_index("name")
+    return signals, out, kw, as_pv
+
+
 def test_a_controller_output_that_compensates_is_not_taken_for_the_origin():
     import math
 
@@ -787,12 +800,7 @@ def test_a_controller_output_that_compensates_is_not_taken_for_the_origin():
 
     # The same signal under two names: as a measurement, and as a controller's output that
     # moved (noisily, not an exact step) with the disturbance. Only its score changes.
-    signals = _loop_with_trim(False).drop(columns=["U1.TIC131.SP"])
-    rng = np.random.default_rng(5)
-    out = 40 + ar1(rng, len(signals), 0.7, 0.3)
-    out[signals.index >= pd.Timestamp("2026-03-04 09:04", tz="UTC")] += 12.0
-    kw = dict(incident_start="2026-03-04T09:20:00Z", symptom="U1.TT131.PV")
-    as_pv = rank_candidates(signals.assign(**{"U9.XI999.PV": out}), **kw).set_index("name")
+    signals, out, kw, as_pv = _noisy_signal_beside_a_trim()
     as_out = rank_candidates(signals.assign(**{"U9.XIC999.OUT": out}), **kw).set_index("name")
     assert as_pv.loc["U9.XI999.PV", "role"] in ("origin", "chain")
     factor = math.exp(SCORE_WEIGHTS["controller_output"])
@@ -810,12 +818,7 @@ def test_a_setpoint_that_moves_all_the_time_is_scored_as_a_controller_output():
 
     # The same noisy signal under two names: as a measurement, and as the setpoint of a cascade's
     # slave loop, written by its master (moving before its change, not held by hand).
-    signals = _loop_with_trim(False).drop(columns=["U1.TIC131.SP"])
-    rng = np.random.default_rng(5)
-    out = 40 + ar1(rng, len(signals), 0.7, 0.3)
-    out[signals.index >= pd.Timestamp("2026-03-04 09:04", tz="UTC")] += 12.0
-    kw = dict(incident_start="2026-03-04T09:20:00Z", symptom="U1.TT131.PV")
-    as_pv = rank_candidates(signals.assign(**{"U9.XI999.PV": out}), **kw).set_index("name")
+    signals, out, kw, as_pv = _noisy_signal_beside_a_trim()
     as_sp = rank_candidates(signals.assign(**{"U9.XIC999.SP": out}), **kw).set_index("name")
     assert as_pv.loc["U9.XI999.PV", "role"] in ("origin", "chain")
     assert _setpoint_written_by_controller("U9.XIC999.SP", out, len(out) // 2)
