@@ -1639,6 +1639,11 @@ def rank_candidates(
     # the chain ranks above that member, and so does one of a stand-in above the stand-in.
     table = _EventTable.build(events, lo, hi, event_classes) if events is not None and len(events) else None
     device_changes = _change_times_by_device(runs, devices) if table is not None else None
+    # The chain's first change, as its span counts it (_chain_span): its earliest firmly linked
+    # change. An event is said to precede "the first change of the chain" only when the change
+    # it is scored against is that one; the origin (the best-scored change) may come later.
+    firm = [(onset_of[x], x) for x in linked if link[x] >= FIRM_LINK] or [(onset_of[x], x) for x in linked]
+    chain_first = min(firm) if firm else None
     best_rows: dict = {}
     if origin is None and not stand_ins:  # no chain: events just before the symptom's onset
         best_rows = {r["name"]: r for r in _score_events(table, [(sym_time, "")], sym_time, lo, hi, event_lead,
@@ -1675,7 +1680,7 @@ def rank_candidates(
                                      chain_devices=chain_devices, anchor_devices=_devices_of(name, devices),
                                      device_changes=device_changes,
                                      root_domain=str(m["domain"]), root_name=name,
-                                     first_of_chain=first):
+                                     first_of_chain=first, chain_first=chain_first):
                 kept = best_rows.get(row["name"])
                 if kept is None or row["score"] > kept["score"]:
                     best_rows[row["name"]] = row
@@ -1960,7 +1965,7 @@ def _acted(keys, t_ns: int, device_changes: dict, before_s: float, lead_s: float
 
 def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_score, tz, anchor_terms=None,
                   chain_devices=(), root_domain="", root_name=None, first_of_chain=True, anchor_devices=None,
-                  device_changes=None) -> list:
+                  device_changes=None, chain_first=None) -> list:
     """Event sources as candidates: how likely each source's events in the ``lead`` before a
     change of the chain (``anchors``: (time, kind) of the changes of one signal's run,
     ``root_name``) are its trigger.
@@ -1983,6 +1988,10 @@ def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_s
     signals joined the chain only long before or after its event gives that event no claim
     on another device's change: a database's firmware update 40 min before its CPU moved is
     no specific suspect for the analyser that stepped 3 min after the update.
+
+    ``chain_first`` is (time, signal) of the chain's first firmly linked change: the evidence
+    says an event came before "the first change of the chain" only when the change it is
+    scored against is not later than that, and names that change otherwise.
 
     ``events`` is a DataFrame or an :class:`_EventTable` of the window."""
     if events is None or len(events) == 0:
@@ -2068,10 +2077,16 @@ def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_s
         score = root_score * weighed
         terms = None if anchor_terms is None else {**anchor_terms, **own_terms}
         when = "in the same sampling interval as" if gap < 0 else f"{_fmt_lag(pd.Timedelta(seconds=gap))} before"
-        what = "the first change of the chain" if (first_of_chain and t_anchor == anchors[0][0]) else (
+        chain_began = chain_first is None or t_anchor <= chain_first[0] + cell
+        what = "the first change of the chain" if (first_of_chain and t_anchor == anchors[0][0] and chain_began) else (
             f"the change of {root_name} at {_local(t_anchor, tz)}")
-        others = f"; {len(items) - 1} more event(s) of this source near the same changes" if len(items) > 1 else ""
         t_event = table.time[i]
+        earlier = ""
+        if first_of_chain and not chain_began and chain_first[1] != root_name:
+            d = chain_first[0] - t_event
+            rel = f"{_fmt_lag(d)} after this event" if d >= pd.Timedelta(0) else f"{_fmt_lag(-d)} before this event"
+            earlier = f"; the chain's first firmly linked change: {chain_first[1]} at {_local(chain_first[0], tz)}, {rel}"
+        others = f"; {len(items) - 1} more event(s) of this source near the same changes" if len(items) > 1 else ""
         rows.append(
             {
                 "name": source,
@@ -2081,7 +2096,7 @@ def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_s
                 "onset": t_event,
                 "evidence": (
                     f"{table.kind[i]} '{str(table.message[i])[:80]}' at {_local(t_event, tz)}, {when} {what} "
-                    f"({cls}{others}); probability of being the trigger {prob:.2f}"
+                    f"({cls}{others}); probability of being the trigger {prob:.2f}{earlier}"
                 ),
                 "link": float(prob),
                 "lead": sym_time - t_event,
