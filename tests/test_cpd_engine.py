@@ -51,6 +51,25 @@ def test_coarse_to_fine_search_finds_the_exact_step_in_a_long_segment():
     assert abs(t[0] - 123_457) <= 50
 
 
+def test_weights_spanning_more_than_float_precision_still_give_a_best_split():
+    # A quantised recorder's 1-min means: long constant stretches and brief wiggles make the
+    # variance track's segments differ by 1e5 in sd, so the mean track's weights (1 / sd^2)
+    # span more than float64 resolves in their prefix sums. A stretch of such samples then
+    # weighed exactly nothing (0 / 0 gains, and an IndexError in the split search).
+    rng = np.random.default_rng(2)
+    y = np.r_[rng.normal(0.0, 1.0, 200), rng.normal(3.0, 1e5, 20)]
+    w = np.r_[np.full(200, 400.0), np.full(20, 1.0 / 6.7e5 ** 2)]
+    cost = engine.MeanCost(y, w)
+    pos = np.arange(3, y.size - 2)
+    g = cost.gains(np.zeros_like(pos), pos, np.full_like(pos, y.size))
+    assert np.isfinite(g).all()
+    t, gmax = engine.best_splits(cost, np.array([0]), np.array([y.size]), 3)
+    assert t.size == 1 and np.isfinite(gmax[0])
+    trend = engine.TrendCost(np.arange(y.size, dtype=float), y, w, lam=10.0)
+    t, gmax = engine.best_splits(trend, np.array([0]), np.array([y.size]), 3)
+    assert t.size == 1 and np.isfinite(gmax[0])
+
+
 def test_poisson_gain_is_the_deviance_reduction():
     y = np.array([0, 1, 0, 0, 1, 3, 2, 4, 3, 5], dtype=float)
     cw, cx = engine.prefix(np.ones(y.size), y)
