@@ -62,8 +62,10 @@ load and of ``rank_candidates`` against N-sigma on the same data, in the same pr
 Run: ``nice -n 10 .venv/bin/python benchmarks/rank_eval.py`` (``--quick`` for 3 seeds per
 cause and one PetShop issue per scenario and root component, ``--only generated,tep`` for
 some datasets, ``--seeds 3000-3011``, ``--no-symptom`` to rank the generated and hold-out
-incidents with their symptom withheld, as for a user who names none). Incident folders are
-cached in ``$TMPDIR/rca_rank_eval`` (keyed by a hash of each generator's code).
+incidents with their symptom withheld, as for a user who names none, ``--resample 60s`` to
+give every method their signals as 1-min means, as a historian exports them at a coarser
+rate). Incident folders are cached in ``$TMPDIR/rca_rank_eval`` (keyed by a hash of each
+generator's code).
 """
 
 from __future__ import annotations
@@ -315,13 +317,28 @@ def _row(dataset, case, group, method, ranked, seconds, error, answers, exclude=
     return row
 
 
-def run_incidents(generator: str, seeds, *, cache=None, random_seed=0, log=print, symptom=True) -> pd.DataFrame:
+def coarsen(signals: pd.DataFrame, rule: str) -> pd.DataFrame:
+    """The signals as a historian's averages over ``rule`` (``"60s"``): the mean of each
+    interval, stamped at its start (an interval without samples stays empty).
+
+    >>> idx = pd.date_range("2026-03-04 09:00", periods=4, freq="30s", tz="UTC")
+    >>> coarsen(pd.DataFrame({"TT-1": [1.0, 3.0, 5.0, 7.0]}, index=idx), "60s")["TT-1"].tolist()
+    [2.0, 6.0]
+    """
+    return signals.resample(rule, label="left", closed="left").mean()
+
+
+def run_incidents(generator: str, seeds, *, cache=None, random_seed=0, log=print, symptom=True,
+                  resample=None) -> pd.DataFrame:
     """Every method on every (cause, seed) incident folder of one generator.
 
     ``symptom=False`` ranks with the manifest's symptom withheld, as for a user who names none
     (``rca`` then takes the strongest changes near the incident start as stand-ins; the peers
-    never use the symptom). An incident the generator cannot make is not scored; it is listed
-    in ``attrs["skipped"]``."""
+    never use the symptom). ``resample`` (a pandas rule, ``"60s"``) gives every method the
+    signals as averages over that interval (:func:`coarsen`), as a historian exports them at
+    a coarser rate; ``rca`` then ranks the frame with the investigation's events, signal
+    information, incident start, symptom and window. An incident the generator cannot make
+    is not scored; it is listed in ``attrs["skipped"]``."""
     import dataclasses
 
     import rca
@@ -342,7 +359,15 @@ def run_incidents(generator: str, seeds, *, cache=None, random_seed=0, log=print
                 t_load = time.perf_counter() - t
                 if not symptom:
                     inv.incident = dataclasses.replace(inv.incident, symptom=None)
-                cands, secs, err = _timed(rca.rank_candidates, inv)
+                lo, end = inv.resolve_window("incident")
+                signals = inv.signals
+                if resample:
+                    signals = coarsen(signals, resample)
+                    cands, secs, err = _timed(rca.rank_candidates, signals, events=inv.events,
+                                              signal_info=inv.signal_info, incident_start=inv.incident.start,
+                                              symptom=inv.incident.symptom, window=(lo, end))
+                else:
+                    cands, secs, err = _timed(rca.rank_candidates, inv)
             ranked = None if cands is None else list(cands["name"])
             rows.append(_row(generator, case.case_id, cause, "rca", ranked, secs, err, case.answers))
             rows[-1]["load s"] = t_load
@@ -353,8 +378,6 @@ def run_incidents(generator: str, seeds, *, cache=None, random_seed=0, log=print
                 right = [r for n, r in zip(cands["name"], roles) if n in case.answers]
                 rows[-1]["root role"] = right[0] if right else "not ranked"
             hit = rows[-1]["hit"]
-            lo, end = inv.resolve_window("incident")
-            signals = inv.signals
             for name, (rk, s, e) in _peer_rankings(signals, case.onset, end).items():
                 rows.append(_row(generator, case.case_id, cause, name, rk, s, e, case.answers))
             ev = inv.events
@@ -631,6 +654,10 @@ def main(argv=None) -> int:
     parser.add_argument("--quiet", action="store_true", help="no per-case progress lines")
     parser.add_argument("--no-symptom", action="store_true",
                         help="rank the generated and hold-out incidents with their symptom withheld (stand-ins)")
+    parser.add_argument("--resample", default=None, metavar="RULE",
+                        help="give every method the generated and hold-out incidents' signals as averages over "
+                             "RULE (e.g. 60s: 1-min means stamped at the interval's start), as a historian "
+                             "exports them at a coarser rate")
     args = parser.parse_args(argv)
     only = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = [s for s in only if s not in DATASETS]
@@ -652,6 +679,7 @@ def main(argv=None) -> int:
         + (f"; RCA_RANK_EXP={os.environ['RCA_RANK_EXP']}" if "RCA_RANK_EXP" in os.environ else "")
         + f"; seeds per cause: generated {_seed_text(seeds)}, hold-out {_seed_text(holdout_seeds)}; "
         + ("symptom withheld (--no-symptom); " if args.no_symptom else "")
+        + (f"signals as {args.resample} means (--resample); " if args.resample else "")
         + f"random seed {args.random_seed}; "
         f"load average at start {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
         "",
@@ -668,10 +696,12 @@ def main(argv=None) -> int:
         print(text, flush=True)
 
     withheld = "; symptom withheld: rca ranks against stand-ins" if args.no_symptom else ""
+    if args.resample:
+        withheld += f"; signals as {args.resample} means"
     if "generated" in only:
         log(f"generated incidents ({len(seeds) * 4}) ...")
         rows = run_incidents("generated", seeds, cache=args.cache, random_seed=args.random_seed, log=log,
-                             symptom=not args.no_symptom)
+                             symptom=not args.no_symptom, resample=args.resample)
         emit(report_incidents(rows, f"Generated incidents (rca.datasets, {len(rows) // len(METHODS)} cases{withheld})"))
     if "holdout" in only:
         try:
@@ -681,7 +711,7 @@ def main(argv=None) -> int:
         else:
             log(f"hold-out incidents ({len(holdout_seeds) * 4}) ...")
             rows = run_incidents("holdout", holdout_seeds, cache=args.cache, random_seed=args.random_seed, log=log,
-                                 symptom=not args.no_symptom)
+                                 symptom=not args.no_symptom, resample=args.resample)
             emit(report_incidents(rows, f"Hold-out incidents (benchmarks.holdout, {len(rows) // len(METHODS)} "
                                         f"cases{withheld})"))
     if "tep" in only:

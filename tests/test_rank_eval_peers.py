@@ -403,3 +403,35 @@ def test_run_incidents_can_withhold_the_symptom(tmp_path, monkeypatch, named):
     assert rca_row["top role"] != "symptom"
     if not named:
         assert rca_row["top role"] in {"stand-in symptom", "origin", "chain", "trigger", "unlinked"}
+
+
+def test_run_incidents_can_give_every_method_coarser_signals(tmp_path, monkeypatch):
+    # --resample 60s: rca ranks the 1-min means (a frame, with the investigation's events,
+    # incident start and symptom), and so do the peers.
+    import rca
+
+    seen = {}
+    real_rank, real_peers = rca.rank_candidates, rank_eval._peer_rankings
+
+    def spy_rank(data, **kw):
+        seen["rca"] = (data, kw)
+        return real_rank(data, **kw)
+
+    def spy_peers(frame, onset, end, **kw):
+        seen["peers"] = frame
+        return real_peers(frame, onset, end, **kw)
+
+    monkeypatch.setattr(rca, "rank_candidates", spy_rank)
+    monkeypatch.setattr(rank_eval, "_peer_rankings", spy_peers)
+    monkeypatch.setattr(rank_eval, "CAUSES", ("it_change",))
+    rows = rank_eval.run_incidents("generated", [3], cache=tmp_path, log=lambda *a, **k: None, resample="60s")
+    frame, kw = seen["rca"]
+    assert isinstance(frame, pd.DataFrame)
+    assert (frame.index.to_series().diff().dropna() == pd.Timedelta("60s")).all()
+    assert seen["peers"] is frame
+    case = rd.incident_case("generated", "it_change", 3, cache=tmp_path)
+    inv = rca.open_investigation(case.manifest)
+    assert kw["symptom"] == inv.incident.symptom and kw["incident_start"] == inv.incident.start
+    assert len(kw["events"]) == len(inv.events)
+    rca_row = rows[rows["method"] == "rca"].iloc[0]
+    assert not rca_row["error"] and rca_row["hit"] >= 1
