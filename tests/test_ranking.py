@@ -591,6 +591,29 @@ def test_an_event_from_another_device_of_the_chain_is_a_suspect_only_where_it_ac
     assert {r["name"]: r["link"] for r in none}["mesdb02"] == pytest.approx(late)
 
 
+def test_a_setpoint_stepped_inside_an_averaging_interval_is_still_a_command():
+    # A historian's 1-min means of a setpoint stepped at 09:40:12: 50 until 09:39, 58.7 for
+    # the minute of the step (the average), 60 from 09:41. The step is as exact as at the
+    # native rate; a measurement that overshoots is not one.
+    from rca.changepoints import detect_changes
+    from rca.ranking import _quiet_changes
+
+    idx = pd.date_range("2026-03-04 09:00", periods=80, freq="60s", tz="UTC")
+    sp = np.r_[np.full(40, 50.0), 50.0 + 10.0 * 48 / 60, np.full(39, 60.0)]
+    rng = np.random.default_rng(1)
+    pv = np.r_[np.full(40, 50.0), 63.0, np.full(39, 60.0)] + rng.normal(0, 0.2, 80)
+    frame = pd.DataFrame({"TIC-131.SP": sp, "TT-131.PV": pv}, index=idx)
+    changes = detect_changes(frame)
+    quiet = _quiet_changes(frame, changes)
+    sp_changes = changes["signal"] == "TIC-131.SP"
+    assert sp_changes.sum() >= 1 and quiet[sp_changes].all()
+    assert not quiet[changes["signal"] == "TT-131.PV"].any()
+    # Without the averaged sample in between it is the plain exact step.
+    frame.loc[idx[40], "TIC-131.SP"] = 60.0
+    changes = detect_changes(frame)
+    assert _quiet_changes(frame, changes)[changes["signal"] == "TIC-131.SP"].all()
+
+
 def test_a_setpoint_step_is_not_the_sign_that_an_action_acted_on_its_loop():
     # An analyser stepped at 09:00; 3 min before, an operator trimmed the setpoint of another
     # loop of the chain (U2.TIC140). The setpoint tag stepping right after the trim is the trim
