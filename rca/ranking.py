@@ -997,15 +997,18 @@ def _over_by(seq: list[_Change], first: _Change | None, moved: float, t: pd.Time
     return bool((level[-1].after - first.before) / moved < TRANSIENT_RETURN)
 
 
-def _exact_step(x: np.ndarray, k: int, samples: int) -> bool:
+def _exact_step(x: np.ndarray, k: int, samples: int, averaged: bool = True) -> bool:
     """Whether ``x`` is exactly constant for ``samples`` samples before sample ``k`` and from it
-    on, at two different levels; or the same with one sample in between at ``k`` or just
-    before it, strictly between the two levels: the average over the sampling interval in
-    which the step was made (a historian's 1-min means of a setpoint stepped at 10:40:12).
+    on, at two different levels; or, with ``averaged``, the same with one sample in between at
+    ``k`` or just before it, strictly between the two levels: the average over the sampling
+    interval in which the step was made (a historian's 1-min means of a setpoint stepped at
+    10:40:12).
 
     >>> _exact_step(np.array([5.0] * 6 + [8.0] * 6), 6, 5), _exact_step(np.array([5.0] * 6 + [6.2] + [8.0] * 6), 6, 5)
     (True, True)
     >>> _exact_step(np.array([5.0] * 6 + [9.0] + [8.0] * 6), 6, 5)  # overshoot: a measurement
+    False
+    >>> _exact_step(np.array([5.0] * 6 + [6.2] + [8.0] * 6), 6, 5, averaged=False)
     False
     """
     def constant(a):
@@ -1015,6 +1018,8 @@ def _exact_step(x: np.ndarray, k: int, samples: int) -> bool:
     b, a = constant(x[max(k - samples, 0):k]), constant(x[k:k + samples])
     if b is not None and a is not None:
         return bool(b[-1] != a[0])
+    if not averaged:
+        return False
     for m in (k, k - 1):  # the averaged sample at the detected change or just before it
         if m < 1 or m >= x.size - 1 or not np.isfinite(x[m]):
             continue
@@ -1025,16 +1030,20 @@ def _exact_step(x: np.ndarray, k: int, samples: int) -> bool:
 
 
 def _quiet_changes(frame: pd.DataFrame, changes: pd.DataFrame, samples: int = 10) -> pd.Series:
-    """Per change: is the signal exactly constant for ``samples`` samples on each side (but for
-    one averaged sample at the step, :func:`_exact_step`)? Then the change is an exact step of
-    a command or setpoint, not a measurement."""
+    """Per change: is the signal exactly constant for ``samples`` samples on each side? Then the
+    change is an exact step of a command or setpoint, not a measurement. A setpoint's step may
+    have one averaged sample in between (:func:`_exact_step`): a setpoint only moves when it
+    is written, so a value between its two levels is an interval's average. Any other signal's
+    in-between value may be its transit: a drive's speed ramping to its new value within a
+    sample, in answer to the step of another loop."""
     out = pd.Series(False, index=changes.index)
     t_ns = frame.index.as_unit("ns").asi8
     for i, row in changes.iterrows():
         if row["signal"] not in frame.columns or row["kind"] == "ramp":
             continue
         k = int(np.searchsorted(t_ns, pd.Timestamp(row["time"]).value))
-        out.loc[i] = _exact_step(frame[row["signal"]].to_numpy(dtype=float), k, samples)
+        out.loc[i] = _exact_step(frame[row["signal"]].to_numpy(dtype=float), k, samples,
+                                 averaged=_is_setpoint(str(row["signal"])))
     return out
 
 

@@ -592,9 +592,9 @@ def test_an_event_from_another_device_of_the_chain_is_a_suspect_only_where_it_ac
 
 
 def test_a_setpoint_stepped_inside_an_averaging_interval_is_still_a_command():
-    # A historian's 1-min means of a setpoint stepped at 09:40:12: 50 until 09:39, 58.7 for
-    # the minute of the step (the average), 60 from 09:41. The step is as exact as at the
-    # native rate; a measurement that overshoots is not one.
+    # A historian's 1-min means of a setpoint stepped at 09:40:12: 50 until 09:39, 58 for the
+    # minute of the step (the average), 60 from 09:41. The step is as exact as at the native
+    # rate; a measurement that overshoots is not one.
     from rca.changepoints import detect_changes
     from rca.ranking import _quiet_changes
 
@@ -612,6 +612,11 @@ def test_a_setpoint_stepped_inside_an_averaging_interval_is_still_a_command():
     frame.loc[idx[40], "TIC-131.SP"] = 60.0
     changes = detect_changes(frame)
     assert _quiet_changes(frame, changes)[changes["signal"] == "TIC-131.SP"].all()
+    # A drive's speed with one value in between moved there (it ramped within the sample): only
+    # a setpoint's in-between value is taken for an average.
+    drive = pd.DataFrame({"SC-102": np.r_[np.full(40, 40.0), 45.0, np.full(39, 50.0)]}, index=idx)
+    changes = detect_changes(drive)
+    assert len(changes) >= 1 and not _quiet_changes(drive, changes).any()
 
 
 def test_a_setpoint_step_is_not_the_sign_that_an_action_acted_on_its_loop():
