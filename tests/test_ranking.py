@@ -277,8 +277,9 @@ def test_an_event_is_said_to_precede_the_first_change_of_the_chain_only_when_it_
     t_origin = pd.Timestamp("2026-03-04 09:00", tz="UTC")
     events = pd.DataFrame({"time": pd.to_datetime(["2026-03-04 08:58:30"], utc=True), "source": ["gw-01"],
                            "kind": ["config"], "message": ["policy pushed"], "severity": "", "domain": "IT"})
-    args = dict(sym_time=pd.Timestamp("2026-03-04 09:10", tz="UTC"), lo=T0, hi=pd.Timestamp("2026-03-04 10:00", tz="UTC"),
-                lead=pd.Timedelta("15min"), step=pd.Timedelta("10s"), classes=None, root_score=1.0, tz="UTC",
+    args = dict(sym_time=pd.Timestamp("2026-03-04 09:10", tz="UTC"), lo=T0,
+                hi=pd.Timestamp("2026-03-04 10:00", tz="UTC"), lead=pd.Timedelta("15min"),
+                step=pd.Timedelta("10s"), classes=None, root_score=1.0, tz="UTC",
                 root_domain="IT", root_name="TT-122.PV")
     first = _score_events(events, [(t_origin, "mean")], chain_first=(t_origin, "TT-122.PV"), **args)
     assert "before the first change of the chain" in first[0]["evidence"]
@@ -291,6 +292,7 @@ def test_an_event_is_said_to_precede_the_first_change_of_the_chain_only_when_it_
     assert text.endswith("the chain's first firmly linked change: FT-123.PV at 08:57:30, 60 s before this event")
     # Only the wording differs: the score is the same.
     assert later[0]["score"] == first[0]["score"]
+
 
 def test_lag_profiles_computed_together_equal_those_computed_pair_by_pair(plant):
     from rca.ranking import _Profiles
