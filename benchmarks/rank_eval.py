@@ -695,14 +695,14 @@ def main(argv=None) -> int:
         sections.append(text)
         print(text, flush=True)
 
-    withheld = "; symptom withheld: rca ranks against stand-ins" if args.no_symptom else ""
+    variant = "; symptom withheld: rca ranks against stand-ins" if args.no_symptom else ""
     if args.resample:
-        withheld += f"; signals as {args.resample} means"
+        variant += f"; signals as {args.resample} means"
     if "generated" in only:
         log(f"generated incidents ({len(seeds) * 4}) ...")
         rows = run_incidents("generated", seeds, cache=args.cache, random_seed=args.random_seed, log=log,
                              symptom=not args.no_symptom, resample=args.resample)
-        emit(report_incidents(rows, f"Generated incidents (rca.datasets, {len(rows) // len(METHODS)} cases{withheld})"))
+        emit(report_incidents(rows, f"Generated incidents (rca.datasets, {len(rows) // len(METHODS)} cases{variant})"))
     if "holdout" in only:
         try:
             from benchmarks.holdout import generate  # noqa: F401
@@ -713,7 +713,7 @@ def main(argv=None) -> int:
             rows = run_incidents("holdout", holdout_seeds, cache=args.cache, random_seed=args.random_seed, log=log,
                                  symptom=not args.no_symptom, resample=args.resample)
             emit(report_incidents(rows, f"Hold-out incidents (benchmarks.holdout, {len(rows) // len(METHODS)} "
-                                        f"cases{withheld})"))
+                                        f"cases{variant})"))
     if "tep" in only:
         folder = rd.DATASETS / "tep_braatz"
         if not folder.exists():

@@ -685,6 +685,18 @@ def _hop_weight(nats: float) -> float:
     return 1.0 - math.exp(-nats / HOP_SCALE)
 
 
+def _first_firm_change(onsets: dict, link: dict) -> tuple | None:
+    """(time, signal) of the chain's first firmly linked change (link >= :data:`FIRM_LINK`;
+    of any member where none is), or None for a chain without members.
+
+    >>> at = lambda hm: pd.Timestamp(f"2026-03-04 {hm}", tz="UTC")
+    >>> _first_firm_change({"weak": at("08:00"), "pump": at("08:58")}, {"weak": 0.2, "pump": 0.7})[1]
+    'pump'
+    """
+    firm = [(t, x) for x, t in onsets.items() if link[x] >= FIRM_LINK] or [(t, x) for x, t in onsets.items()]
+    return min(firm) if firm else None
+
+
 def _chain_span(onsets: dict, link: dict, sym_time: pd.Timestamp, step: pd.Timedelta) -> float:
     """The span of the chain [s], against which how early a member's change came is measured:
     from its first firmly linked change (link >= :data:`FIRM_LINK`; any member where none is)
@@ -700,9 +712,8 @@ def _chain_span(onsets: dict, link: dict, sym_time: pd.Timestamp, step: pd.Timed
     >>> _chain_span(onsets, {"weak": 0.2, "pump": 0.7, "flow": 0.8}, at("09:00"), pd.Timedelta("10s"))
     120.0
     """
-    firm = [t for x, t in onsets.items() if link[x] >= FIRM_LINK] or list(onsets.values())
-    first = min(firm, default=sym_time)
-    return max((sym_time - first).total_seconds(), step.total_seconds())
+    first = _first_firm_change(onsets, link)
+    return max((sym_time - (sym_time if first is None else first[0])).total_seconds(), step.total_seconds())
 
 
 def _chance_rate(strengths: np.ndarray, strength: float, span_s: float) -> float:
@@ -1522,7 +1533,10 @@ def rank_candidates(
         if y_ is not None:
             parents_of[y_] = parents_of.get(y_, 0) + 1
     linked = [x for x in link if x not in symptoms]
-    chain_span = _chain_span({x: onset_of[x] for x in linked}, link, sym_time, step)
+    linked_onsets = {x: onset_of[x] for x in linked}
+    chain_span = _chain_span(linked_onsets, link, sym_time, step)
+    # Where the chain began (for the events' evidence, step 4).
+    chain_first = _first_firm_change(linked_onsets, link)
     for x in frame.columns:
         seq = runs.get(x, [])
         # The named symptom seen another way (its p99 beside its average, its service's
@@ -1672,11 +1686,9 @@ def rank_candidates(
     # the chain ranks above that member, and so does one of a stand-in above the stand-in.
     table = _EventTable.build(events, lo, hi, event_classes) if events is not None and len(events) else None
     device_changes = _change_times_by_device(runs, devices) if table is not None else None
-    # The chain's first change, as its span counts it (_chain_span): its earliest firmly linked
-    # change. An event is said to precede "the first change of the chain" only when the change
-    # it is scored against is that one; the origin (the best-scored change) may come later.
-    firm = [(onset_of[x], x) for x in linked if link[x] >= FIRM_LINK] or [(onset_of[x], x) for x in linked]
-    chain_first = min(firm) if firm else None
+    # An event is said to precede "the first change of the chain" only when the change it is
+    # scored against is chain_first, the one the chain's span starts from; the origin (the
+    # best-scored change) may come later.
     best_rows: dict = {}
     if origin is None and not stand_ins:  # no chain: events just before the symptom's onset
         best_rows = {r["name"]: r for r in _score_events(table, [(sym_time, "")], sym_time, lo, hi, event_lead,
