@@ -121,10 +121,28 @@ def remove_spikes(y: np.ndarray, scale: float, *, k: float = 5.0) -> tuple[np.nd
 # ---------------------------------------------------------------------------- noise
 
 
-def resolution(d: np.ndarray) -> float:
-    """Smallest non-zero absolute difference (the signal's quantisation step), or 0."""
+#: Differences smaller than this share of a signal's magnitude are rounding in the
+#: arithmetic that produced the values (interval means computed by an export), not a
+#: resolution: float32, the coarsest floating-point format historians store values in,
+#: resolves 1.2e-7 of a value, float64 rounding is ~1e-16 per operation.
+ROUNDING_SHARE = 1e-9
+
+
+def resolution(d: np.ndarray, magnitude: float = 0.0) -> float:
+    """Smallest non-zero absolute difference (the signal's quantisation step), or 0.
+
+    Differences below :data:`ROUNDING_SHARE` x ``magnitude`` (the largest absolute value
+    of the signal) are float rounding and count as zeros: the 1-min means of a signal
+    recorded in steps of 0.001 differ by multiples of 0.00025, and by 7e-18 where two
+    intervals held the same values in a different order.
+
+    >>> d = np.array([0.0, 0.00025, 6.9e-18, -0.0005])
+    >>> float(resolution(d)), float(resolution(d, magnitude=0.06))
+    (6.9e-18, 0.00025)
+    """
     a = np.abs(d)
-    q = float(np.min(a, where=a > 0, initial=np.inf)) if a.size else np.inf
+    tiny = ROUNDING_SHARE * magnitude
+    q = float(np.min(a, where=a > tiny, initial=np.inf)) if a.size else np.inf
     return q if math.isfinite(q) else 0.0
 
 
@@ -298,7 +316,7 @@ def noise_profile(y: np.ndarray, crosses_gap: np.ndarray, *, spikes: bool = Fals
     returned under ``"prefix"``.
     """
     d = np.diff(y)[~crosses_gap]
-    q = resolution(d) if quantised else 0.0
+    q = resolution(d, float(np.max(np.abs(y))) if y.size else 0.0) if quantised else 0.0
     sigma, basis = short_term_noise(d)
     floor = q / math.sqrt(12.0)
     if sigma < floor:

@@ -724,3 +724,25 @@ def test_per_signal_settings_are_shared_by_derived_frames_not_copied():
     assert type(back.attrs["settings"]["signals"]) is dict
     assert back.attrs["settings"]["signals"] == dict(res.attrs["settings"]["signals"])
     assert json.loads(json.dumps(res.attrs["settings"]["signals"], default=str)).keys() == set(frame.columns)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_interval_means_of_a_held_signal_are_not_read_as_noise_changes(seed):
+    # A deadband-compressed analyser (new value stored only when it moves by more than
+    # 0.006), sampled every 15 s and exported as 1-min means: where two minutes held the
+    # same values in another order, their means differ by float rounding (~1e-17), which
+    # was taken for the resolution. Held stretches then looked noise-free next to ordinary
+    # ones and came out as a dozen changes of variance, burying the one real step.
+    rng = np.random.default_rng(seed)
+    n = 4 * 60 * 6
+    noise = lfilter([1.0], [1.0, -0.9], rng.normal(0.0, 0.003, n))
+    x = np.round(0.055 + noise + np.where(np.arange(n) >= 3 * n // 4, 0.06, 0.0), 3)
+    stored = x.copy()
+    for i in range(1, n):
+        stored[i] = x[i] if abs(x[i] - stored[i - 1]) > 0.006 else stored[i - 1]
+    idx = pd.date_range("2024-05-01", periods=n, freq="15s", tz="UTC")
+    means = pd.Series(stored, index=idx, name="AT501.PV").resample("60s").mean()
+    res = cp.detect_changes(means)
+    assert list(res["kind"]) == ["mean"]
+    assert res["time"].iloc[0] == pd.Timestamp("2024-05-01 04:30", tz="UTC")
+    assert res.attrs["settings"]["signals"]["AT501.PV"]["resolution"] == pytest.approx(0.001 / 4)
