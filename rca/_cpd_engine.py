@@ -121,27 +121,29 @@ def remove_spikes(y: np.ndarray, scale: float, *, k: float = 5.0) -> tuple[np.nd
 # ---------------------------------------------------------------------------- noise
 
 
-#: Differences smaller than this share of a signal's magnitude are rounding in the
-#: arithmetic that produced the values (interval means computed by an export), not a
-#: resolution: float32, the coarsest floating-point format historians store values in,
-#: resolves 1.2e-7 of a value, float64 rounding is ~1e-16 per operation.
+#: A difference smaller than this share of the larger of its two values is rounding in the
+#: arithmetic that produced them (interval means computed by an export), not a resolution:
+#: float32, the coarsest floating-point format historians store values in, resolves 1.2e-7
+#: of a value; float64 rounding is ~1e-16 per operation.
 ROUNDING_SHARE = 1e-9
 
 
-def resolution(d: np.ndarray, magnitude: float = 0.0) -> float:
+def resolution(d: np.ndarray, magnitude: np.ndarray | float = 0.0) -> float:
     """Smallest non-zero absolute difference (the signal's quantisation step), or 0.
 
-    Differences below :data:`ROUNDING_SHARE` x ``magnitude`` (the largest absolute value
-    of the signal) are float rounding and count as zeros: the 1-min means of a signal
-    recorded in steps of 0.001 differ by multiples of 0.00025, and by 7e-18 where two
-    intervals held the same values in a different order.
+    A difference below :data:`ROUNDING_SHARE` x ``magnitude`` (per difference: the larger
+    absolute value of the two samples it joins) is float rounding and counts as a zero: the
+    1-min means of a signal recorded in steps of 0.001 differ by multiples of 0.00025, and by
+    7e-18 where two minutes held the same values summed in another order. Judged per
+    difference, so that one huge sample (a bad-value code such as 9.9e37) leaves the others'
+    alone.
 
     >>> d = np.array([0.0, 0.00025, 6.9e-18, -0.0005])
-    >>> float(resolution(d)), float(resolution(d, magnitude=0.06))
+    >>> float(resolution(d)), float(resolution(d, magnitude=np.full(4, 0.06)))
     (6.9e-18, 0.00025)
     """
     a = np.abs(d)
-    tiny = ROUNDING_SHARE * magnitude
+    tiny = ROUNDING_SHARE * np.asarray(magnitude, dtype=float)
     q = float(np.min(a, where=a > tiny, initial=np.inf)) if a.size else np.inf
     return q if math.isfinite(q) else 0.0
 
@@ -316,7 +318,10 @@ def noise_profile(y: np.ndarray, crosses_gap: np.ndarray, *, spikes: bool = Fals
     returned under ``"prefix"``.
     """
     d = np.diff(y)[~crosses_gap]
-    q = resolution(d, float(np.max(np.abs(y))) if y.size else 0.0) if quantised else 0.0
+    q = 0.0
+    if quantised:
+        size = np.abs(y)
+        q = resolution(d, np.maximum(size[:-1], size[1:])[~crosses_gap])
     sigma, basis = short_term_noise(d)
     floor = q / math.sqrt(12.0)
     if sigma < floor:

@@ -746,3 +746,15 @@ def test_interval_means_of_a_held_signal_are_not_read_as_noise_changes(seed):
     assert list(res["kind"]) == ["mean"]
     assert res["time"].iloc[0] == pd.Timestamp("2024-05-01 04:30", tz="UTC")
     assert res.attrs["settings"]["signals"]["AT501.PV"]["resolution"] == pytest.approx(0.001 / 4)
+
+
+def test_one_bad_value_code_does_not_set_the_rounding_threshold():
+    # The rounding threshold is judged per difference: one bad-value code (9.9e37, as some
+    # historians export a failed read) must not turn every ordinary difference into
+    # "rounding" and with it the resolution, and so the noise floor, into ~1e37.
+    rng = np.random.default_rng(1)
+    x = np.round(50.0 + rng.normal(0.0, 0.2, 600) + np.where(np.arange(600) >= 400, 2.0, 0.0), 2)
+    x[100] = 9.9e37
+    res = cp.detect_changes(series(x, "FT101.PV"))
+    assert positions(res) == [400]
+    assert res.attrs["settings"]["signals"]["FT101.PV"]["resolution"] == pytest.approx(0.01)
