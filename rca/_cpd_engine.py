@@ -128,23 +128,25 @@ def remove_spikes(y: np.ndarray, scale: float, *, k: float = 5.0) -> tuple[np.nd
 ROUNDING_SHARE = 1e-9
 
 
-def resolution(d: np.ndarray, magnitude: np.ndarray | float = 0.0) -> float:
-    """Smallest non-zero absolute difference (the signal's quantisation step), or 0.
+def rounding_to_zero(d: np.ndarray, magnitude: np.ndarray) -> np.ndarray:
+    """Differences ``d`` with float rounding set to 0: those below :data:`ROUNDING_SHARE` x
+    ``magnitude`` (per difference, the larger absolute value of the two samples it joins).
 
-    A difference below :data:`ROUNDING_SHARE` x ``magnitude`` (per difference: the larger
-    absolute value of the two samples it joins) is float rounding and counts as a zero: the
-    1-min means of a signal recorded in steps of 0.001 differ by multiples of 0.00025, and by
-    7e-18 where two minutes held the same values summed in another order. Judged per
-    difference, so that one huge sample (a bad-value code such as 9.9e37) leaves the others'
-    alone.
+    The 1-min means of a signal recorded in steps of 0.001 differ by multiples of 0.00025,
+    and by about 7e-18 where two minutes held the same values summed in another order: a
+    repeat, not a step of 7e-18. Judged per difference, so that one huge sample (a bad-value
+    code such as 9.9e37) leaves the other differences alone.
 
-    >>> d = np.array([0.0, 0.00025, 6.9e-18, -0.0005])
-    >>> float(resolution(d)), float(resolution(d, magnitude=np.full(4, 0.06)))
-    (6.9e-18, 0.00025)
+    >>> rounding_to_zero(np.array([0.00025, 6.9e-18, -0.0005]), np.full(3, 0.06)).tolist()
+    [0.00025, 0.0, -0.0005]
     """
+    return np.where(np.abs(d) > ROUNDING_SHARE * magnitude, d, 0.0)
+
+
+def resolution(d: np.ndarray) -> float:
+    """Smallest non-zero absolute difference (the signal's quantisation step), or 0."""
     a = np.abs(d)
-    tiny = ROUNDING_SHARE * np.asarray(magnitude, dtype=float)
-    q = float(np.min(a, where=a > tiny, initial=np.inf)) if a.size else np.inf
+    q = float(np.min(a, where=a > 0, initial=np.inf)) if a.size else np.inf
     return q if math.isfinite(q) else 0.0
 
 
@@ -320,8 +322,10 @@ def noise_profile(y: np.ndarray, crosses_gap: np.ndarray, *, spikes: bool = Fals
     d = np.diff(y)[~crosses_gap]
     q = 0.0
     if quantised:
+        # A rounding residue is a repeat, for the held-values test as for the resolution.
         size = np.abs(y)
-        q = resolution(d, np.maximum(size[:-1], size[1:])[~crosses_gap])
+        d = rounding_to_zero(d, np.maximum(size[:-1], size[1:])[~crosses_gap])
+        q = resolution(d)
     sigma, basis = short_term_noise(d)
     floor = q / math.sqrt(12.0)
     if sigma < floor:
