@@ -1686,6 +1686,7 @@ def rank_candidates(
     # the chain ranks above that member, and so does one of a stand-in above the stand-in.
     table = _EventTable.build(events, lo, hi, event_classes) if events is not None and len(events) else None
     device_changes = _change_times_by_device(runs, devices) if table is not None else None
+    source_loops = _source_loops(table.source, frame.columns) if table is not None else None
     # An event is said to precede "the first change of the chain" only when the change it is
     # scored against is chain_first, the one the chain's span starts from; the origin (the
     # best-scored change) may come later.
@@ -1725,7 +1726,8 @@ def rank_candidates(
                                      chain_devices=chain_devices, anchor_devices=_devices_of(name, devices),
                                      device_changes=device_changes,
                                      root_domain=str(m["domain"]), root_name=name,
-                                     first_of_chain=first, chain_first=chain_first):
+                                     first_of_chain=first, chain_first=chain_first,
+                                     source_loops=source_loops):
                 kept = best_rows.get(row["name"])
                 if kept is None or row["score"] > kept["score"]:
                     best_rows[row["name"]] = row
@@ -1957,6 +1959,35 @@ class _EventTable:
         return cls_(time, time.as_unit("ns").asi8, source, kind, message, domain, klass, rate, kind_rate)
 
 
+def _source_loops(sources, columns) -> dict:
+    """The control loop of each event source (:func:`_loop`), matched to the signals' loops
+    across the two vocabularies: an alarm and event journal often names the bare tag
+    (``FIC103``) where the historian names it with its unit (``DAIRY1:FIC103.SP``), or the
+    other way round. A source whose loop no signal has takes the loop of the signals with its
+    variable and number when exactly one unit has it and one of the two names has no unit;
+    with two units to choose from (``L1.FIC103``, ``L2.FIC103``) it keeps its own.
+
+    >>> cols = ["DAIRY1:FIC103.SP", "DAIRY1:FT103.PV", "L1.TIC131.SP", "L2.TIC131.SP"]
+    >>> loops = _source_loops(["FIC103", "TIC131", "DAIRY1:FIC103", "hist01"], cols)
+    >>> loops["FIC103"], loops["TIC131"], loops["DAIRY1:FIC103"], loops["hist01"]
+    (('DAIRY1', 'F', '103'), ('', 'T', '131'), ('DAIRY1', 'F', '103'), None)
+    """
+    known: dict = {}
+    for c in columns:
+        loop = _loop(c)
+        if loop is not None:
+            known.setdefault(loop[1:], set()).add(loop)
+    out = {}
+    for source in dict.fromkeys(sources):
+        loop = _loop(source)
+        if loop is not None and loop not in known.get(loop[1:], ()):
+            found = known.get(loop[1:], set())
+            if len(found) == 1 and (loop[0] == "" or next(iter(found))[0] == ""):
+                loop = next(iter(found))
+        out[source] = loop
+    return out
+
+
 def _devices_of(name: str, devices: dict | None = None) -> set:
     """What an event's source may be called when it comes from the device of signal ``name``:
     the signal, its device (:func:`_device`) and its control loop (:func:`_loop`, a tuple no
@@ -2010,7 +2041,7 @@ def _acted(keys, t_ns: int, device_changes: dict, before_s: float, lead_s: float
 
 def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_score, tz, anchor_terms=None,
                   chain_devices=(), root_domain="", root_name=None, first_of_chain=True, anchor_devices=None,
-                  device_changes=None, chain_first=None) -> list:
+                  device_changes=None, chain_first=None, source_loops=None) -> list:
     """Event sources as candidates: how likely each source's events in the ``lead`` before a
     change of the chain (``anchors``: (time, kind) of the changes of one signal's run,
     ``root_name``) are its trigger.
@@ -2037,6 +2068,10 @@ def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_s
     ``chain_first`` is (time, signal) of the chain's first firmly linked change: the evidence
     says an event came before "the first change of the chain" only when the change it is
     scored against is not later than that, and names that change otherwise.
+
+    ``source_loops`` (source -> control loop, :func:`_source_loops`) matches a source to the
+    loops of the signals where the journal and the historian name them differently; without
+    it, a source's loop is read from its name alone.
 
     ``events`` is a DataFrame or an :class:`_EventTable` of the window."""
     if events is None or len(events) == 0:
@@ -2081,7 +2116,8 @@ def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_s
         proximity, gap, t_anchor = best
         cls = table.cls[i]
         source, domain = table.source[i], table.domain[i]
-        keys = (source, _loop(source))  # the source by name, and as a loop
+        # The source by name, and as a loop.
+        keys = (source, source_loops[source] if source_loops and source in source_loops else _loop(source))
         own = any(k in anchor_devices for k in keys)
         same_device = cls in ("action", "other") and (
             own or (any(k in chain_devices for k in keys) and device_changes is not None

@@ -243,6 +243,33 @@ def test_an_operators_setpoint_step_is_listed_with_the_action_that_wrote_it(tmp_
     assert list(again["name"][:2]) == [loop, sp]
 
 
+@pytest.mark.parametrize("other_unit", [False, True])
+def test_a_journal_that_names_the_bare_tag_is_matched_to_the_historians_loop(tmp_path, other_unit):
+    # The alarm journal names the loop "PIC292", the historian "HB3.PIC292.SP": the operator's
+    # SP_CHANGE is still the write of that setpoint's step (listed once, the action first). With
+    # a second unit that has a PIC292 too, the bare tag could be either: no match is made.
+    from rca.datasets import make_incident
+
+    inc = make_incident(cause="setpoint_change", seed=300)
+    folder = inc.write(tmp_path / "sp").parent
+    journal = folder / "alarm_journal.tsv"
+    text = journal.read_text(encoding="utf-8")
+    assert text.count("\tHB3.PIC292\t") == 3
+    journal.write_text(text.replace("\tHB3.PIC292\t", "\tPIC292\t"), encoding="utf-8")
+    inv = rca.open_investigation(folder / "investigation.toml")
+    frame = inv.signals
+    if other_unit:  # a quiet namesake in another unit
+        frame = frame.assign(**{"HB4.PIC292.PV": 300.0})
+    r = rank_candidates(frame, events=inv.events, signal_info=inv.signal_info,
+                        incident_start=inv.incident.start, symptom=inv.incident.symptom,
+                        window=inv.resolve_window("incident"))
+    step = r[r["name"] == "HB3.PIC292.SP"].iloc[0]
+    written = "the write of the action of PIC292 at " in step["evidence"]
+    assert written is (not other_unit)
+    if not other_unit:
+        assert r.iloc[0]["name"] == "PIC292" and step["rank"] > 3
+
+
 def test_an_action_before_the_strongest_change_of_the_origins_run_counts_as_its_trigger():
     # The origin's run starts with a slow drift at 08:00 (a ramp) and jumps at 09:00; a
     # configuration push at 08:58:30 set off the jump. Anchored on the run's first change only,
