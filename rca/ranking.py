@@ -1266,6 +1266,37 @@ def _onset_before(seq: list[_Change], t_target: pd.Timestamp, tol: pd.Timedelta,
     return first, last
 
 
+#: A stand-in symptom (none named) is a signal whose strongest change in the hour before the
+#: incident start is at least this many times as strong as any change it had earlier in the
+#: window (see :func:`_stand_ins`).
+STAND_IN_NEW_FACTOR = 4.0
+
+
+def _stand_ins(near: pd.DataFrame, earlier: pd.DataFrame, n: int = 3) -> list:
+    """The ``n`` signals that stand in for the symptom when none is named: those with the
+    strongest changes in the hour before the incident start (``near``, rows of a changes
+    table), among the signals for which that change is new.
+
+    A change is new when the signal had no change at least a :data:`STAND_IN_NEW_FACTOR`-th as
+    strong earlier in the window (``earlier``). A nightly backup's traffic, a batch job's CPU,
+    a level that swings with every fill: their strongest changes of the hour are as strong as
+    their changes of every other hour, and are what the day looks like, not the incident. The
+    signals whose changes are not new fill the places that are left, strongest first.
+
+    >>> near = pd.DataFrame({"signal": ["backup/net_tx", "TT131", "FT123", "TT131"],
+    ...                      "strength": [300.0, 40.0, 25.0, 10.0]})
+    >>> earlier = pd.DataFrame({"signal": ["backup/net_tx", "FT123"], "strength": [280.0, 2.0]})
+    >>> _stand_ins(near, earlier)
+    ['TT131', 'FT123', 'backup/net_tx']
+    >>> _stand_ins(near, earlier, n=1)
+    ['TT131']
+    """
+    best = near.groupby("signal")["strength"].max().sort_values(ascending=False, kind="stable")
+    before = earlier.groupby("signal")["strength"].max() if len(earlier) else pd.Series(dtype=float)
+    new = [x for x in best.index if not before.get(x, 0.0) * STAND_IN_NEW_FACTOR > best[x]]
+    return (new + [x for x in best.index if x not in set(new)])[:n]
+
+
 def _symptom_onset(seq: list[_Change], start: pd.Timestamp, lookahead_tol: pd.Timedelta, max_lag,
                    horizon: pd.Timedelta):
     """When the named symptom began: the first change of the run that leads up to its latest
@@ -1428,9 +1459,9 @@ def rank_candidates(
         near = changes[(changes["time"] >= start - pd.Timedelta("1h")) & (changes["time"] <= start + tol)]
         if near.empty:
             near = changes
-        best = near.groupby("signal")["strength"].max().sort_values(ascending=False)
-        symptoms = list(best.index[:3])
-        chosen = "strongest changes within the hour before the incident start"
+        symptoms = _stand_ins(near, changes[changes["time"] < start - pd.Timedelta("1h")])
+        chosen = ("strongest changes within the hour before the incident start that are new (at least "
+                  f"{STAND_IN_NEW_FACTOR:g} times as strong as any change of that signal earlier in the window)")
         if unchanged is not None:
             chosen += f" (the named symptom {unchanged!r} did not change in the window)"
         # The change each stand-in was chosen for (its strongest in that hour).

@@ -398,9 +398,9 @@ def test_a_stand_in_that_an_earlier_change_of_the_chain_explains_scores_less(mon
     n = len(idx)
     valve = 50 + ar1(rng, n, 0.7, 0.3)
     valve[at("09:00:00"):] += 1.0
-    temp = 80 + 0.08 * np.roll(valve - 50, 6) + ar1(rng, n, 0.8, 0.2)
+    temp = 80 + 0.08 * _lagged(valve - 50, 6) + ar1(rng, n, 0.8, 0.2)
     temp[at("09:01:00"):] += 6.0
-    quality = 2.0 + 0.5 * np.roll(temp - 80, 18) + ar1(rng, n, 0.8, 0.05)
+    quality = 2.0 + 0.5 * _lagged(temp - 80, 18) + ar1(rng, n, 0.8, 0.05)
     backup = 300 + ar1(rng, n, 0.5, 5.0)
     backup[at("09:05:00"):] -= 250
     f = pd.DataFrame({"L1.FV101.PV": valve, "L1.TI102.PV": temp, "L1.QI103.PV": quality,
@@ -421,6 +421,36 @@ def test_a_stand_in_that_an_earlier_change_of_the_chain_explains_scores_less(mon
     assert score["bkp-01.net_tx_mbps"] == pytest.approx(plain_score["bkp-01.net_tx_mbps"])
     assert score["L1.TI102.PV"] < 0.75 * plain_score["L1.TI102.PV"]
     assert score["L1.FV101.PV"] == pytest.approx(plain_score["L1.FV101.PV"])
+
+
+def test_without_a_symptom_a_change_the_signal_makes_every_hour_does_not_stand_in(monkeypatch):
+    # No symptom named. A backup job's traffic jumps by 250 Mbit/s for 10 min every 80 min, the
+    # last time at 09:00; a valve steps at 09:00, the temperature it feeds follows a minute later
+    # and the quality 3 min after that. The backup's jumps are the strongest changes of the hour,
+    # and of every other hour: what the day looks like, not the incident. The new changes stand
+    # in for the symptom; without the rule the backup takes one of the three places.
+    import rca.ranking as ranking
+
+    rng = np.random.default_rng(5)
+    idx, at = _grid()
+    n = len(idx)
+    valve = 50 + ar1(rng, n, 0.7, 0.3)
+    valve[at("09:00:00"):] += 3.0
+    temp = 80 + 0.5 * np.roll(valve - 50, 6) + ar1(rng, n, 0.8, 0.2)
+    quality = 2.0 + 0.5 * np.roll(temp - 80, 18) + ar1(rng, n, 0.8, 0.05)
+    backup = 40 + ar1(rng, n, 0.5, 3.0)
+    for start in ("06:20:00", "07:40:00", "09:00:00"):
+        backup[at(start):at(start) + 60] += 250
+    f = pd.DataFrame({"L1.FV101.PV": valve, "L1.TI102.PV": temp, "L1.QI103.PV": quality,
+                      "bkp-01.net_tx_mbps": backup}, index=idx)
+    r = rank_candidates(f, incident_start="2026-03-04T09:10:00Z")
+    stand_ins = r.attrs["settings"]["symptoms"]
+    assert set(stand_ins) == {"L1.FV101.PV", "L1.TI102.PV", "L1.QI103.PV"}, stand_ins
+    assert "new (at least 4 times as strong" in r.attrs["settings"]["symptom_choice"]
+
+    monkeypatch.setattr(ranking, "STAND_IN_NEW_FACTOR", 0.0)  # every change counts as new
+    plain = rank_candidates(f, incident_start="2026-03-04T09:10:00Z")
+    assert "bkp-01.net_tx_mbps" in plain.attrs["settings"]["symptoms"]
 
 
 def test_a_setpoints_measured_variable_and_its_move_in_the_noise_of_its_measurement():
@@ -501,9 +531,9 @@ def test_an_action_just_before_a_stand_ins_change_is_ranked_as_its_trigger():
     lat[at("09:05:00"):] += 40.0
     valve = 50 + ar1(rng, n, 0.7, 0.3)
     valve[at("09:02:00"):] += 3.0
-    temp = 80 + 0.6 * np.roll(valve - 50, 6) + ar1(rng, n, 0.8, 0.2)
+    temp = 80 + 0.6 * _lagged(valve - 50, 6) + ar1(rng, n, 0.8, 0.2)
     temp[at("09:08:00"):] += 6
-    quality = 2.0 + 0.3 * np.roll(temp - 80, 18) + ar1(rng, n, 0.8, 0.05)
+    quality = 2.0 + 0.3 * _lagged(temp - 80, 18) + ar1(rng, n, 0.8, 0.05)
     f = pd.DataFrame({"gw-01.latency_ms": lat, "L1.FV101.PV": valve, "L1.TI102.PV": temp, "L1.QI103.PV": quality},
                      index=idx)
     events = pd.DataFrame({
