@@ -1268,7 +1268,8 @@ def _onset_before(seq: list[_Change], t_target: pd.Timestamp, tol: pd.Timedelta,
 
 #: A stand-in symptom (none named) is a signal whose strongest change in the hour before the
 #: incident start is at least this many times as strong as any change it had earlier in the
-#: window (see :func:`_stand_ins`).
+#: window (see :func:`_stand_ins`). Chosen on the development sets (factors 2 to 100 all
+#: gained, 4 most; docs/ranking-evaluation.md, "This session").
 STAND_IN_NEW_FACTOR = 4.0
 
 
@@ -1277,11 +1278,12 @@ def _stand_ins(near: pd.DataFrame, earlier: pd.DataFrame, n: int = 3) -> list:
     strongest changes in the hour before the incident start (``near``, rows of a changes
     table), among the signals for which that change is new.
 
-    A change is new when the signal had no change at least a :data:`STAND_IN_NEW_FACTOR`-th as
-    strong earlier in the window (``earlier``). A nightly backup's traffic, a batch job's CPU,
-    a level that swings with every fill: their strongest changes of the hour are as strong as
-    their changes of every other hour, and are what the day looks like, not the incident. The
-    signals whose changes are not new fill the places that are left, strongest first.
+    A change is new when it is at least :data:`STAND_IN_NEW_FACTOR` times as strong as every
+    change of that signal earlier in the window (``earlier``). A nightly backup's traffic, a
+    batch job's CPU, a level that swings with every fill: their strongest changes of the hour
+    are as strong as their changes of every other hour, and are what the day looks like, not
+    the incident. The signals whose changes are not new fill the places that are left,
+    strongest first.
 
     >>> near = pd.DataFrame({"signal": ["backup/net_tx", "TT131", "FT123", "TT131"],
     ...                      "strength": [300.0, 40.0, 25.0, 10.0]})
