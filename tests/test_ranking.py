@@ -436,8 +436,8 @@ def test_without_a_symptom_a_change_the_signal_makes_every_hour_does_not_stand_i
     n = len(idx)
     valve = 50 + ar1(rng, n, 0.7, 0.3)
     valve[at("09:00:00"):] += 3.0
-    temp = 80 + 0.5 * np.roll(valve - 50, 6) + ar1(rng, n, 0.8, 0.2)
-    quality = 2.0 + 0.5 * np.roll(temp - 80, 18) + ar1(rng, n, 0.8, 0.05)
+    temp = 80 + 0.5 * _lagged(valve - 50, 6) + ar1(rng, n, 0.8, 0.2)
+    quality = 2.0 + 0.5 * _lagged(temp - 80, 18) + ar1(rng, n, 0.8, 0.05)
     backup = 40 + ar1(rng, n, 0.5, 3.0)
     for start in ("06:20:00", "07:40:00", "09:00:00"):
         backup[at(start):at(start) + 60] += 250
