@@ -1295,8 +1295,8 @@ def _stand_ins(near: pd.DataFrame, earlier: pd.DataFrame, n: int = 3) -> list:
     """
     best = near.groupby("signal")["strength"].max().sort_values(ascending=False, kind="stable")
     before = earlier.groupby("signal")["strength"].max() if len(earlier) else pd.Series(dtype=float)
-    new = [x for x in best.index if not before.get(x, 0.0) * STAND_IN_NEW_FACTOR > best[x]]
-    return (new + [x for x in best.index if x not in set(new)])[:n]
+    is_new = [before.get(x, 0.0) * STAND_IN_NEW_FACTOR <= best[x] for x in best.index]
+    return ([x for x, y in zip(best.index, is_new) if y] + [x for x, y in zip(best.index, is_new) if not y])[:n]
 
 
 def _symptom_onset(seq: list[_Change], start: pd.Timestamp, lookahead_tol: pd.Timedelta, max_lag,
@@ -2013,10 +2013,11 @@ def _source_loops(sources, columns) -> dict:
     out = {}
     for source in dict.fromkeys(sources):
         loop = _loop(source)
-        if loop is not None and loop not in known.get(loop[1:], ()):
-            found = known.get(loop[1:], set())
-            if len(found) == 1 and (loop[0] == "" or next(iter(found))[0] == ""):
-                loop = next(iter(found))
+        found = known.get(loop[1:], set()) if loop is not None else set()
+        if loop not in found and len(found) == 1:
+            (only,) = found
+            if loop[0] == "" or only[0] == "":
+                loop = only
         out[source] = loop
     return out
 

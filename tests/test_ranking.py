@@ -29,6 +29,20 @@ def _grid():
     return idx, lambda s: idx.get_loc(pd.Timestamp(f"2026-03-04 {s}", tz="UTC"))
 
 
+def _valve_chain(rng, at, n, *, step_at, step, temp_gain, quality_gain, temp_jump=None):
+    """A valve stepping by ``step`` at ``step_at``, the temperature it feeds (``temp_gain`` x
+    the valve, 1 min later; ``temp_jump``: (time, size) of a jump of its own) and the quality
+    (``quality_gain`` x the temperature, 3 min later), on the grid of :func:`_grid`. Lagged
+    without wrapping round (``np.roll`` would put the end's steps at the start)."""
+    valve = 50 + ar1(rng, n, 0.7, 0.3)
+    valve[at(step_at):] += step
+    temp = 80 + temp_gain * _lagged(valve - 50, 6) + ar1(rng, n, 0.8, 0.2)
+    if temp_jump is not None:
+        temp[at(temp_jump[0]):] += temp_jump[1]
+    quality = 2.0 + quality_gain * _lagged(temp - 80, 18) + ar1(rng, n, 0.8, 0.05)
+    return valve, temp, quality
+
+
 @pytest.fixture(scope="module")
 def plant():
     """A cooler valve (root) steps at 09:00; the temperature follows 1 min later, the quality
@@ -396,11 +410,8 @@ def test_a_stand_in_that_an_earlier_change_of_the_chain_explains_scores_less(mon
     rng = np.random.default_rng(3)
     idx, at = _grid()
     n = len(idx)
-    valve = 50 + ar1(rng, n, 0.7, 0.3)
-    valve[at("09:00:00"):] += 1.0
-    temp = 80 + 0.08 * _lagged(valve - 50, 6) + ar1(rng, n, 0.8, 0.2)
-    temp[at("09:01:00"):] += 6.0
-    quality = 2.0 + 0.5 * _lagged(temp - 80, 18) + ar1(rng, n, 0.8, 0.05)
+    valve, temp, quality = _valve_chain(rng, at, n, step_at="09:00:00", step=1.0, temp_gain=0.08, quality_gain=0.5,
+                                        temp_jump=("09:01:00", 6.0))
     backup = 300 + ar1(rng, n, 0.5, 5.0)
     backup[at("09:05:00"):] -= 250
     f = pd.DataFrame({"L1.FV101.PV": valve, "L1.TI102.PV": temp, "L1.QI103.PV": quality,
@@ -434,10 +445,7 @@ def test_without_a_symptom_a_change_the_signal_makes_every_hour_does_not_stand_i
     rng = np.random.default_rng(5)
     idx, at = _grid()
     n = len(idx)
-    valve = 50 + ar1(rng, n, 0.7, 0.3)
-    valve[at("09:00:00"):] += 3.0
-    temp = 80 + 0.5 * _lagged(valve - 50, 6) + ar1(rng, n, 0.8, 0.2)
-    quality = 2.0 + 0.5 * _lagged(temp - 80, 18) + ar1(rng, n, 0.8, 0.05)
+    valve, temp, quality = _valve_chain(rng, at, n, step_at="09:00:00", step=3.0, temp_gain=0.5, quality_gain=0.5)
     backup = 40 + ar1(rng, n, 0.5, 3.0)
     for start in ("06:20:00", "07:40:00", "09:00:00"):
         backup[at(start):at(start) + 60] += 250
@@ -529,11 +537,8 @@ def test_an_action_just_before_a_stand_ins_change_is_ranked_as_its_trigger():
     n = len(idx)
     lat = 20 + ar1(rng, n, 0.5, 1.0)
     lat[at("09:05:00"):] += 40.0
-    valve = 50 + ar1(rng, n, 0.7, 0.3)
-    valve[at("09:02:00"):] += 3.0
-    temp = 80 + 0.6 * _lagged(valve - 50, 6) + ar1(rng, n, 0.8, 0.2)
-    temp[at("09:08:00"):] += 6
-    quality = 2.0 + 0.3 * _lagged(temp - 80, 18) + ar1(rng, n, 0.8, 0.05)
+    valve, temp, quality = _valve_chain(rng, at, n, step_at="09:02:00", step=3.0, temp_gain=0.6, quality_gain=0.3,
+                                        temp_jump=("09:08:00", 6.0))
     f = pd.DataFrame({"gw-01.latency_ms": lat, "L1.FV101.PV": valve, "L1.TI102.PV": temp, "L1.QI103.PV": quality},
                      index=idx)
     events = pd.DataFrame({
