@@ -2097,7 +2097,10 @@ def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_s
     :func:`_change_times_by_device`; without them, no other device is). A device whose
     signals joined the chain only long before or after its event gives that event no claim
     on another device's change: a database's firmware update 40 min before its CPU moved is
-    no specific suspect for the analyser that stepped 3 min after the update.
+    no specific suspect for the analyser that stepped 3 min after the update. Nor does an event
+    from the OT domain (an operator's trim of a loop of the chain) claim an IT signal's change
+    (``root_domain`` ``"IT"``) that way: the process it acted on is not what a server's memory,
+    a gateway's sessions or a firewall's traffic answer.
 
     ``chain_first`` is (time, signal) of the chain's first firmly linked change: the evidence
     says an event came before "the first change of the chain" only when the change it is
@@ -2153,8 +2156,13 @@ def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_s
         # The source by name, and as a loop.
         keys = (source, source_loops[source] if source_loops and source in source_loops else _loop(source))
         own = any(k in anchor_devices for k in keys)
+        # An action on the process (an operator's trim, an OT source) acts on an IT device's
+        # metric only through the process, which a server, a gateway or a firewall does not
+        # answer: through another device of the chain it claims the process's changes, not
+        # theirs. The other way round it does (a patch on a SCADA server acts on the loops it runs).
+        through_process = not (str(domain).upper() == "OT" and str(root_domain).upper() == "IT")
         same_device = cls in ("action", "other") and (
-            own or (any(k in chain_devices for k in keys) and device_changes is not None
+            own or (through_process and any(k in chain_devices for k in keys) and device_changes is not None
                     and _acted(keys, int(t_e), device_changes, before_s, lead_s)))
         rate = table.rate[i] if same_device else table.kind_rate[i]
         p_chance = 1.0 - math.exp(-float(rate) * covered)

@@ -714,6 +714,41 @@ def test_a_setpoint_step_is_not_the_sign_that_an_action_acted_on_its_loop():
     assert written == pytest.approx(link({})) and written < 0.5 < answered, (written, answered)
 
 
+def test_an_operators_trim_is_no_specific_suspect_for_an_it_metric_through_its_loop():
+    # 3 min before a gateway's memory began to climb, an operator trimmed a loop of the chain
+    # (U2.TIC140), and the loop's temperature answered 10 s later. Against an analyser's step
+    # (OT) the trim is a specific suspect: it visibly acted on the process. Against the
+    # gateway's memory (IT) it is judged like any other operator action: a server does not
+    # answer a setpoint. A change record on a server of the chain that acted on it still is
+    # a suspect for the analyser (the other way round, IT acts on the process).
+    from rca.ranking import _Change, _change_times_by_device, _score_events
+
+    lo, hi = pd.Timestamp("2026-03-04 05:00", tz="UTC"), pd.Timestamp("2026-03-04 10:00", tz="UTC")
+    t0 = pd.Timestamp("2026-03-04 09:00", tz="UTC")
+    trim = t0 - pd.Timedelta("3min")
+    rows = [("U2.TIC140", trim, "OT")] + [(f"U{k}.FIC{100 + k}", lo + pd.Timedelta(minutes=17 * k), "OT")
+                                           for k in range(3, 14)] + [("mesdb02", trim, "IT")]
+    events = pd.DataFrame({"time": [t for _, t, _ in rows], "source": [s for s, _, _ in rows],
+                           "kind": ["SP_CHANGE"] * 12 + ["config"], "message": "changed", "severity": "",
+                           "domain": [d for _, _, d in rows]})
+    moved = trim + pd.Timedelta("10s")
+    answered = {x: [_Change(x, moved, moved, moved, 20.0, 8.0, "mean", moved, moved)]
+                for x in ("U2.TT140.PV", "mesdb02/cpu")}
+
+    def link(source, anchor, domain, runs=answered):
+        scored = _score_events(events, [(t0, "mean")], t0 + pd.Timedelta("5min"), lo, hi, pd.Timedelta("15min"),
+                               pd.Timedelta("10s"), None, 1.0, "UTC",
+                               chain_devices={("U2", "T", "140"), "mesdb02", anchor},
+                               root_domain=domain, root_name=anchor, device_changes=_change_times_by_device(runs))
+        return {r["name"]: r["link"] for r in scored}[source]
+
+    on_process, on_gateway = link("U2.TIC140", "AT_202", "OT"), link("U2.TIC140", "gw03/mem_used_percent", "IT")
+    assert on_gateway < 0.2 < 0.5 < on_process, (on_gateway, on_process)
+    # Against the gateway it is judged as if its loop had not answered at all.
+    assert on_gateway == pytest.approx(link("U2.TIC140", "gw03/mem_used_percent", "IT", runs={}))
+    assert link("mesdb02", "AT_202", "OT") > 0.5
+
+
 def test_a_change_followed_by_a_steady_rise_is_under_way_until_the_next_change():
     from rca.ranking import _under_way_until
 
