@@ -70,6 +70,9 @@ EVENT_CLASSES = {
         "session", "backup", "snapshot", "scheduled", "task", "cron", "job", "ntp", "dhcp", "gpo",
         "heartbeat", "keepalive", "audit", "antivirus", "av", "definitions", "scan", "link", "deny",
         "permit", "info", "comment", "comments", "note", "notes", "remark",
+        # Windows' Service Control Manager records every start and stop of every service (System
+        # log, event 7036); the service's name ("Windows Update") says nothing of an action.
+        "entered the running state", "entered the stopped state",
     ),
     "action": (
         "change", "chg", "rfc", "cr", "config", "configuration", "configured", "deploy", "deployment",
@@ -118,6 +121,8 @@ def classify_event(kind: str, message: str = "", *, classes=None) -> str:
     'routine'
     >>> classify_event("alert", "PROBLEM: latency > 1000 ms")
     'consequence'
+    >>> classify_event("7036", "The Windows Update service entered the running state.")
+    'routine'
     """
     classes = EVENT_CLASSES if classes is None else classes
     for text in (kind, message):
