@@ -2161,13 +2161,13 @@ def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_s
         # The source by name, and as a loop.
         keys = (source, source_loops[source] if source_loops and source in source_loops else _loop(source))
         own = any(k in anchor_devices for k in keys)
-        # An action on the process (an operator's trim, an OT source) acts on an IT device's
-        # metric only through the process, which a server, a gateway or a firewall does not
-        # answer: through another device of the chain it claims the process's changes, not
-        # theirs. The other way round it does (a patch on a SCADA server acts on the loops it runs).
-        through_process = not (str(domain).upper() == "OT" and str(root_domain).upper() == "IT")
+        # An operator's action (an OT event) acts on the process; a server's, a gateway's or a
+        # firewall's metric does not answer a setpoint. So through another device of the chain
+        # it claims OT changes only. The other way round the claim stands: a patch on a SCADA
+        # server acts on the loops it runs.
+        reaches = not (str(domain).upper() == "OT" and str(root_domain).upper() == "IT")
         same_device = cls in ("action", "other") and (
-            own or (through_process and any(k in chain_devices for k in keys) and device_changes is not None
+            own or (reaches and any(k in chain_devices for k in keys) and device_changes is not None
                     and _acted(keys, int(t_e), device_changes, before_s, lead_s)))
         rate = table.rate[i] if same_device else table.kind_rate[i]
         p_chance = 1.0 - math.exp(-float(rate) * covered)
