@@ -1300,8 +1300,8 @@ def _stand_ins(near: pd.DataFrame, earlier: pd.DataFrame, n: int = 3) -> list:
     """
     best = near.groupby("signal")["strength"].max().sort_values(ascending=False, kind="stable")
     before = earlier.groupby("signal")["strength"].max() if len(earlier) else pd.Series(dtype=float)
-    is_new = [before.get(x, 0.0) * STAND_IN_NEW_FACTOR <= best[x] for x in best.index]
-    return ([x for x, y in zip(best.index, is_new) if y] + [x for x, y in zip(best.index, is_new) if not y])[:n]
+    new = best >= STAND_IN_NEW_FACTOR * before.reindex(best.index, fill_value=0.0)
+    return (list(best.index[new]) + list(best.index[~new]))[:n]
 
 
 def _symptom_onset(seq: list[_Change], start: pd.Timestamp, lookahead_tol: pd.Timedelta, max_lag,
@@ -2136,6 +2136,11 @@ def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_s
     last = int(np.searchsorted(table.t_ns, min(anchors[-1][0] + cell, sym_time).value, "right"))
     lead_s, cell_s = lead.total_seconds(), cell.total_seconds()
     before_s = max(ACTED_BEFORE.total_seconds(), cell_s)
+    # An operator's action (an OT event) acts on the process; a server's, a gateway's or a
+    # firewall's metric does not answer a setpoint. So through another device of the chain it
+    # claims OT changes only. The other way round the claim stands: a patch on a SCADA server
+    # acts on the loops it runs.
+    anchor_is_it = str(root_domain).upper() == "IT"
     if anchor_devices is None:
         anchor_devices = _devices_of(root_name) if root_name is not None else set(chain_devices)
     by_source: dict = {}
@@ -2161,11 +2166,7 @@ def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_s
         # The source by name, and as a loop.
         keys = (source, source_loops[source] if source_loops and source in source_loops else _loop(source))
         own = any(k in anchor_devices for k in keys)
-        # An operator's action (an OT event) acts on the process; a server's, a gateway's or a
-        # firewall's metric does not answer a setpoint. So through another device of the chain
-        # it claims OT changes only. The other way round the claim stands: a patch on a SCADA
-        # server acts on the loops it runs.
-        reaches = not (str(domain).upper() == "OT" and str(root_domain).upper() == "IT")
+        reaches = not (anchor_is_it and str(domain).upper() == "OT")
         same_device = cls in ("action", "other") and (
             own or (reaches and any(k in chain_devices for k in keys) and device_changes is not None
                     and _acted(keys, int(t_e), device_changes, before_s, lead_s)))
