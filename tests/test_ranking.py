@@ -434,6 +434,33 @@ def test_a_stand_in_that_an_earlier_change_of_the_chain_explains_scores_less(mon
     assert score["L1.FV101.PV"] == pytest.approx(plain_score["L1.FV101.PV"])
 
 
+def test_of_two_changes_both_at_full_size_the_stronger_scores_higher(monkeypatch):
+    # No symptom named. At 09:00 a pump's current jumps by 300 noise sd and a flow collapses by
+    # 3000: both stand in for the symptom, and the size factor rates both as full size (it
+    # saturates above about 60 sigma). The strength beyond it (ln(1 + strength) with weight
+    # STRENGTH_WEIGHT) puts the collapse above the jump; without it the two tie.
+    import rca.ranking as ranking
+
+    rng = np.random.default_rng(11)
+    idx, at = _grid()
+    n = len(idx)
+    current = 50 + rng.normal(0, 0.1, n)
+    current[at("09:00:00"):] += 30.0
+    flow = 800 + rng.normal(0, 0.1, n)
+    flow[at("09:00:00"):] -= 300.0
+    f = pd.DataFrame({"P101.CURRENT": current, "FT102.PV": flow}, index=idx)
+    r = rank_candidates(f, incident_start="2026-03-04T09:05:00Z")
+    assert set(r.attrs["settings"]["symptoms"]) == {"P101.CURRENT", "FT102.PV"}
+    assert list(r["name"][:2]) == ["FT102.PV", "P101.CURRENT"]
+    score = dict(zip(r["name"], r["score"]))
+    assert score["FT102.PV"] > 1.15 * score["P101.CURRENT"]
+
+    monkeypatch.setitem(ranking.SCORE_WEIGHTS, "strength", 0.0)
+    plain = rank_candidates(f, incident_start="2026-03-04T09:05:00Z")
+    plain_score = dict(zip(plain["name"], plain["score"]))
+    assert plain_score["FT102.PV"] == pytest.approx(plain_score["P101.CURRENT"])
+
+
 def test_without_a_symptom_a_change_the_signal_makes_every_hour_does_not_stand_in(monkeypatch):
     # No symptom named. A backup job's traffic jumps by 250 Mbit/s for 10 min every 80 min, the
     # last time at 09:00; a valve steps at 09:00, the temperature it feeds follows a minute later
@@ -1043,20 +1070,23 @@ def test_co_fluctuation_links_only_changes_that_went_the_way_the_coupling_carrie
     assert _against_coupling(float("nan"), 2.0, -1.0) is False
 
     kw = dict(incident_start="2026-03-04T09:20:00Z", symptom="U1.TT131.PV")
+    first_without = 0
     for seed in range(3):
         r = rank_candidates(_shared_header(seed), **kw).set_index("name")
         assert r.loc["U1.TT105.PV", "rank"] == 1, seed
         assert r.loc["U1.FT101.PV", "rank"] > 1
         # Without the direction rule the flow increase links more firmly, through its
-        # co-fluctuation, and with the hand-set weights (in force) that carries it to the top:
-        # the case tests the rule, not something else.
+        # co-fluctuation, and with the hand-set weights (in force) that carries it to the top
+        # (in two of the three seeds; in seed 1 the temperature's larger change, through the
+        # strength term, keeps it just ahead): the case tests the rule, not something else.
         with monkeypatch.context() as m:
             m.setattr(ranking, "DIRECTION_MIN_R", np.inf)
             m.setattr(ranking, "SCORE_WEIGHTS", dict(ranking.HAND_SET_WEIGHTS))
             off = rank_candidates(_shared_header(seed), **kw).set_index("name")
         assert off.loc["U1.FT101.PV", "link"] > r.loc["U1.FT101.PV", "link"], seed
         assert "they fluctuate together" in off.loc["U1.FT101.PV", "evidence"]
-        assert off.loc["U1.FT101.PV", "rank"] == 1, seed
+        first_without += int(off.loc["U1.FT101.PV", "rank"] == 1)
+    assert first_without >= 2
     # Said so in the evidence when such a hop is what links a candidate.
     from rca.ranking import _Change, _signal_evidence
 
