@@ -1620,7 +1620,7 @@ def rank_candidates(
             # The strength beyond the size factor weighs as in a chain member's score: without
             # it every member of the chain gains on the stand-ins (symptom withheld on the
             # development sets: 167 / 252 -> 158 / 239 with the factor on members alone).
-            score *= math.exp(SCORE_WEIGHTS["strength"] * math.log1p(ch.strength if ch else 0.0))
+            score *= _weighted({"strength": math.log1p(ch.strength if ch else 0.0)})
             rows.append(_signal_row(x, t_sym[x], score, 1.0, "stand-in symptom", seq, info, sym_time, hop_why,
                                     via, tz))
             if by is not None:
