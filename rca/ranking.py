@@ -1284,7 +1284,7 @@ def _onset_before(seq: list[_Change], t_target: pd.Timestamp, tol: pd.Timedelta,
 #: A stand-in symptom (none named) is a signal whose strongest change in the hour before the
 #: incident start is at least this many times as strong as any change it had earlier in the
 #: window (see :func:`_stand_ins`). Chosen on the development sets (factors 2 to 100 all
-#: gained, 4 most; docs/ranking-evaluation.md, "This session").
+#: gained, 4 most; docs/ranking-evaluation.md, "An earlier session (`63316d3`, `5442adc`)").
 STAND_IN_NEW_FACTOR = 4.0
 
 
