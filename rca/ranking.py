@@ -923,7 +923,7 @@ HAND_SET_WEIGHTS = {
     # earliness; as a factor of its own, (0.5 + 0.5 x own hop), it counted that evidence a
     # third time. Weight 1 until this was measured: 0 left the development sets level
     # (225 / 296), and gained on the check seeds 10500 (166 / 224 -> 171 / 224) and the fresh
-    # seeds 11500 (169 / 231 -> 172 / 235); docs/ranking-evaluation.md, "This session".
+    # seeds 11500 (169 / 231 -> 172 / 235); docs/ranking-evaluation.md, the session of `ba07bc0`.
     "own_hop": 0.0,
     "size": 1.0,
     "earliness": 1.0,
