@@ -902,6 +902,17 @@ WRITTEN_FACTOR = 0.01
 #: is much of what there is to go by. Development sets: 0.05, 0.1, 0.15, 0.2 gave AC@1 / AC@3
 #: 223 / 294, 225 / 296, 222 / 296, 215 / 288 (0: 221 / 291); docs/ranking-evaluation.md.
 STRENGTH_WEIGHT = 0.1
+#: A change of the chain that the signal has made as strongly before (see :func:`_habitual`)
+#: scores this factor: where the trouble began is rarely what a signal does every hour. Chosen
+#: on the development sets (0.5: AC@1 / AC@3 225 / 296 -> 229 / 303; 0.25: 227 / 299) and
+#: checked on the check seeds 10500 (171 / 224 -> 176 / 226); docs/ranking-evaluation.md,
+#: "a change the signal made as strongly before".
+HABITUAL_FACTOR = 0.5
+#: What "before" means for :func:`_habitual`: changes that began at least this long before the
+#: run in question (as for the stand-ins, the hour before it is the incident's).
+HABITUAL_BEFORE = pd.Timedelta("1h")
+
+
 #: A candidate's score is ``exp(sum of weight x term)`` over the named terms of its evidence
 #: (``attrs["score_terms"]`` of the ranking lists them per candidate; docs/ranking.md,
 #: "Weights", describes every term). A signal of the chain: ``link``, ``size`` and
@@ -946,6 +957,7 @@ HAND_SET_WEIGHTS = {
     "event_proximity": 0.0,
     "event_of_origin": 0.0,
     "event_count": 0.0,
+    "habitual": math.log(HABITUAL_FACTOR),
 }
 #: Weights estimated on the 361 development incidents by ``benchmarks/fit_ranking_weights.py``
 #: (it prints them), starting from and pulled towards :data:`HAND_SET_WEIGHTS`. **Not in
@@ -979,6 +991,7 @@ FITTED_WEIGHTS = {
     "event_proximity": 0.781,
     "event_of_origin": 0.310,
     "event_count": 0.084,
+    "habitual": -0.693,  # added after the fit: the hand-set value
 }
 #: The weights in force: the hand-set ones (see :data:`FITTED_WEIGHTS` for why not the
 #: estimated ones). A mutable dict, so that a session can change them.
@@ -1318,6 +1331,35 @@ def _stand_ins(near: pd.DataFrame, earlier: pd.DataFrame, n: int = 3) -> list:
     before = earlier.groupby("signal")["strength"].max() if len(earlier) else pd.Series(dtype=float)
     new = best >= STAND_IN_NEW_FACTOR * before.reindex(best.index, fill_value=0.0)
     return (list(best.index[new]) + list(best.index[~new]))[:n]
+
+
+def _habitual(seq: list[_Change], onset: pd.Timestamp, until: pd.Timestamp) -> _Change | None:
+    """The earlier change that makes a change routine for its signal, or None when it is new.
+
+    ``seq`` is the signal's changes in the window, ``onset`` the start of the run in question
+    and ``until`` the end of the time that matters for it (the symptom's onset). The run is new
+    when its strongest change up to ``until`` is at least :data:`STAND_IN_NEW_FACTOR` times as
+    strong as every change of the signal that began more than :data:`HABITUAL_BEFORE` before
+    ``onset``, the rule by which the stand-in symptoms are chosen. Otherwise the strongest of
+    those earlier changes is returned: a level that swings with every fill, a flow that steps
+    with every batch, a server that is busy every hour made a change like this one before
+    anything was wrong.
+
+    >>> at = lambda hm: pd.Timestamp(f"2026-03-04 {hm}", tz="UTC")
+    >>> ch = lambda hm, s: _Change("x", at(hm), at(hm), at(hm), s, s, "mean", at(hm), at(hm))
+    >>> _habitual([ch("07:00", 30.0), ch("08:58", 40.0)], at("08:58"), at("09:00")).time == at("07:00")
+    True
+    >>> _habitual([ch("07:00", 5.0), ch("08:58", 40.0)], at("08:58"), at("09:00")) is None  # 8 x stronger
+    True
+    >>> _habitual([ch("08:30", 30.0), ch("08:58", 40.0)], at("08:58"), at("09:00")) is None  # within the hour
+    True
+    """
+    earlier = [c for c in seq if c.time < onset - HABITUAL_BEFORE]
+    if not earlier:
+        return None
+    now = max((c.strength for c in seq if onset <= c.time <= until), default=0.0)
+    before = max(earlier, key=lambda c: c.strength)
+    return before if now < STAND_IN_NEW_FACTOR * before.strength else None
 
 
 def _symptom_onset(seq: list[_Change], start: pd.Timestamp, lookahead_tol: pd.Timedelta, max_lag,
@@ -1672,6 +1714,7 @@ def rank_candidates(
             # A change that was over by the incident start (the signal came back) is less likely
             # where an incident that is still going on began.
             is_transient = _over_by(seq, ch, moved.get(x, float("nan")), start + tol)
+            routine = _habitual(seq, onset_of[x], sym_time + tol)
             terms = {
                 "link": math.log(link[x]),
                 "own_hop": math.log(0.5 + 0.5 * own),
@@ -1690,12 +1733,18 @@ def rank_candidates(
                 "hop_device": 1.0 if x in hop_why and hop_why[x]["device"] > 0 else 0.0,
                 "strength": math.log1p(ch.strength if ch is not None else 0.0),
                 "parents": float(parents_of.get(x, 0)),
+                # A change the signal had made as strongly before, more than an hour earlier.
+                "habitual": float(routine is not None),
             }
             row = _signal_row(x, onset_of[x], _weighted(terms), link[x], "chain", seq, info, sym_time, hop_why,
                               via, tz)
             if sp_move is not None:
                 row["evidence"] += (f"; a setpoint move of {sp_move[0]:.2g} x the normal variation of "
                                     f"{sp_move[1]}")
+            if routine is not None:
+                row["evidence"] += (f"; it changed as strongly before, at {_local(routine.time, tz)} "
+                                    f"({routine.delta_sigma:+.1f} sigma, {routine.kind}): routine for this "
+                                    f"signal, so it scores x {math.exp(SCORE_WEIGHTS['habitual']):.2g}")
             declared_so = " (declared so)" if kind else ""
             if cascade:
                 row["evidence"] += ("; a setpoint that was already moving before this change, so written by a master "

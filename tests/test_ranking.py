@@ -488,6 +488,53 @@ def test_without_a_symptom_a_change_the_signal_makes_every_hour_does_not_stand_i
     assert "bkp-01.net_tx_mbps" in plain.attrs["settings"]["symptoms"]
 
 
+def _batch_feed_line(seed: int):
+    """A feed flow steps up by 5 for 20 min with every batch (06:50, 07:50) and at 08:56 for the
+    batch that is still running; a valve steps at 09:00. The temperature follows both (0.3 x the
+    feed, 0.6 x the valve, 1 min later), the quality 3 min after it. 10 s grid, 5 hours."""
+    idx, at = _grid()
+    rng = np.random.default_rng(seed)
+    n = len(idx)
+    feed = 40 + ar1(rng, n, 0.7, 0.3)
+    for a, b in (("06:50:00", "07:10:00"), ("07:50:00", "08:10:00"), ("08:56:00", None)):
+        feed[at(a): at(b) if b else n] += 5.0
+    valve = 50 + ar1(rng, n, 0.7, 0.3)
+    valve[at("09:00:00"):] += 8.0
+    temp = 80 + 0.6 * _lagged(valve - 50, 6) + 0.3 * _lagged(feed - 40, 6) + ar1(rng, n, 0.8, 0.2)
+    quality = 2.0 + 0.3 * _lagged(temp - 80, 18) + ar1(rng, n, 0.8, 0.05)
+    return pd.DataFrame({"L1.FI104.PV": feed, "L1.FV101.PV": valve, "L1.TI102.PV": temp, "L1.QI103.PV": quality},
+                        index=idx)
+
+
+def test_a_change_the_signal_made_as_strongly_before_scores_less(monkeypatch):
+    # The feed's step at 08:56 comes first and reaches the temperature, but the feed made the
+    # same step at 06:50 and 07:50: routine for it. The valve's step at 09:00 is new.
+    import rca.ranking as ranking
+
+    f = _batch_feed_line(seed=2)
+    kwargs = dict(incident_start="2026-03-04T09:10:00Z", symptom="L1.QI103.PV")
+    r = rank_candidates(f, **kwargs)
+    terms = dict(zip(r["name"], r.attrs["score_terms"]))
+    assert terms["L1.FI104.PV"]["habitual"] == 1.0 and terms["L1.FV101.PV"]["habitual"] == 0.0
+    feed = r.set_index("name").loc["L1.FI104.PV"]
+    assert "it changed as strongly before, at 06:50:00" in feed["evidence"]
+    assert "routine for this signal, so it scores x 0.5" in feed["evidence"]
+    assert r.iloc[0]["name"] == "L1.FV101.PV"
+    # The earlier batches a tenth as big: the step at 08:56 is new.
+    small = f.copy()
+    for a, b in (("06:50", "07:10"), ("07:50", "08:10")):
+        small.loc[pd.Timestamp(f"2026-03-04 {a}", tz="UTC"):pd.Timestamp(f"2026-03-04 {b}", tz="UTC")
+                  - pd.Timedelta("10s"), "L1.FI104.PV"] -= 4.5
+    weak = rank_candidates(small, **kwargs)
+    assert dict(zip(weak["name"], weak.attrs["score_terms"]))["L1.FI104.PV"]["habitual"] == 0.0
+
+    monkeypatch.setitem(ranking.SCORE_WEIGHTS, "habitual", 0.0)  # the rule off
+    off = rank_candidates(f, **kwargs)
+    assert off.iloc[0]["name"] == "L1.FI104.PV"
+    assert float(feed["score"]) == pytest.approx(
+        float(off.set_index("name").loc["L1.FI104.PV", "score"]) * ranking.HABITUAL_FACTOR, rel=1e-9)
+
+
 def test_a_setpoints_measured_variable_and_its_move_in_the_noise_of_its_measurement():
     from rca.ranking import _measured_variable, _setpoint_move_in_noise
 
