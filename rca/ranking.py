@@ -918,8 +918,9 @@ HABITUAL_BEFORE = pd.Timedelta("1h")
 #: "Weights", describes every term). A signal of the chain: ``link``, ``size`` and
 #: ``earliness`` are the logarithms of the factors of the hand-set score (``own_hop``, the
 #: logarithm of ``0.5 + 0.5 x`` the weight of the hop that attaches it, weighs 0), ``command``,
-#: ``controller_output`` and ``transient`` are 1 where they apply, the ``hop_*`` terms, ``strength`` and
-#: ``parents`` describe its change and how it attaches. An event source: the terms of the
+#: ``controller_output``, ``transient``, ``response``, ``written`` and ``habitual`` are 1 where
+#: they apply, the ``hop_*`` terms, ``strength`` and ``parents`` describe its change and how it
+#: attaches. An event source: the terms of the
 #: change it is scored against, plus ``trigger`` (the logarithm of lift + probability of being
 #: that change's trigger), ``event`` (1) and the ``event_*`` parts of its odds. A non-action
 #: event is capped at 0.9 x probability x the change's score. These weights give the hand-set
