@@ -1818,6 +1818,9 @@ def rank_candidates(
             if run:
                 strongest = max(run, key=lambda c: c.strength)
                 anchors = sorted({(run[0].time, run[0].kind), (strongest.time, strongest.kind)})
+                spans = {c.time: (c.lo, c.hi) for c in (run[0], strongest)}
+            else:
+                spans = None
             # A change that responds to what is behind it (a latency, a queue) is scored down as a
             # cause; an action just before it is what may be behind it, so the action is scored
             # against that change without the factor, and, where that puts the change above the
@@ -1835,7 +1838,7 @@ def rank_candidates(
                                      device_changes=device_changes,
                                      root_domain=str(m["domain"]), root_name=name,
                                      first_of_chain=first, chain_first=chain_first,
-                                     source_loops=source_loops):
+                                     source_loops=source_loops, spans=spans):
                 kept = best_rows.get(row["name"])
                 if kept is None or row["score"] > kept["score"]:
                     best_rows[row["name"]] = row
@@ -2023,6 +2026,39 @@ LATER_TRIGGER_LIFT = 0.25
 
 GRADUAL_FACTOR = 0.3
 PROXIMITY_DIVISOR = 5.0
+
+
+def _proximity(t_e_ns: int, t: pd.Timestamp, span, lead_s: float, cell_s: float) -> float:
+    """How close an event at ``t_e_ns`` comes before the change at ``t``, as
+    ``exp(-gap / (lead_s / PROXIMITY_DIVISOR))`` (half that inside the change's sampling cell,
+    where the order is unknown).
+
+    ``span`` is ``(lo, hi)``, the interval the change's onset is known to lie in. Where it is
+    wider than the sampling cell (a slow ramp, a small step in noise), the proximity is its
+    mean over onsets spread evenly across the interval, an onset before the event counting
+    nothing: an event inside the interval cannot be said to have come first, and one before
+    it is as far from the change as the interval allows.
+
+    >>> at = lambda hm: pd.Timestamp(f"2026-03-04 {hm}", tz="UTC")
+    >>> e = at("06:53").value
+    >>> round(_proximity(e, at("06:55"), (at("06:55"), at("06:55")), 900.0, 15.0), 3)  # exp(-2/3)
+    0.513
+    >>> round(_proximity(e, at("06:55"), (at("06:45"), at("07:09")), 900.0, 15.0), 3)  # known to +- 12 min
+    0.124
+    >>> _proximity(e, at("06:55"), (at("06:30"), at("06:50")), 900.0, 15.0)  # began before the event
+    0.0
+    """
+    gap = (t.value - t_e_ns) / 1e9
+    tau = lead_s / PROXIMITY_DIVISOR
+    proximity = math.exp(-max(gap, 0.0) / tau) * (0.5 if gap < 0 else 1.0)
+    if span is None:
+        return proximity
+    width = (span[1] - span[0]).total_seconds()
+    if width <= cell_s:
+        return proximity
+    a = max((span[0].value - t_e_ns) / 1e9, 0.0)
+    b = min((span[1].value - t_e_ns) / 1e9, lead_s)
+    return tau * (math.exp(-a / tau) - math.exp(-b / tau)) / width if b > a else 0.0
 #: ``event_count`` (a source's events near the chain's changes) is counted up to this: the
 #: 99th percentile in the development incidents its weight was fitted on. Its weight is
 #: linear; beyond that range it would extrapolate (sources with up to 177 such events exist).
@@ -2150,7 +2186,7 @@ def _acted(keys, t_ns: int, device_changes: dict, before_s: float, lead_s: float
 
 def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_score, tz, anchor_terms=None,
                   chain_devices=(), root_domain="", root_name=None, first_of_chain=True, anchor_devices=None,
-                  device_changes=None, chain_first=None, source_loops=None) -> list:
+                  device_changes=None, chain_first=None, source_loops=None, spans=None) -> list:
     """Event sources as candidates: how likely each source's events in the ``lead`` before a
     change of the chain (``anchors``: (time, kind) of the changes of one signal's run,
     ``root_name``) are its trigger.
@@ -2221,9 +2257,9 @@ def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_s
             gap = (t.value - t_e) / 1e9
             if gap < -cell_s or gap > lead_s:
                 continue
-            proximity = math.exp(-max(gap, 0.0) / (lead_s / PROXIMITY_DIVISOR))
-            if gap < 0:
-                proximity *= 0.5  # inside the sampling cell of the change: order unknown
+            # Inside the sampling cell of the change the order is unknown; so it is anywhere
+            # within the interval the change's onset is known to lie in.
+            proximity = _proximity(int(t_e), t, spans.get(t) if spans else None, lead_s, cell_s)
             # A gradual change (a ramp) is less often set off by one discrete event than a jump is.
             proximity *= GRADUAL_FACTOR if kind == "ramp" else 1.0
             if best is None or proximity > best[0]:
@@ -2286,6 +2322,10 @@ def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_s
             rel = f"{_fmt_lag(d)} after this event" if d >= pd.Timedelta(0) else f"{_fmt_lag(-d)} before this event"
             earlier = f"; the chain's first firmly linked change: {chain_first[1]} at {_local(chain_first[0], tz)}, {rel}"
         others = f"; {len(items) - 1} more event(s) of this source near the same changes" if len(items) > 1 else ""
+        span = spans.get(t_anchor) if spans else None
+        if span is not None and (span[1] - span[0]) > cell:
+            others += (f"; that change began between {_local(span[0], tz)} and {_local(span[1], tz)}, "
+                       "so it may have come first")
         rows.append(
             {
                 "name": source,

@@ -308,6 +308,33 @@ def test_an_action_before_the_strongest_change_of_the_origins_run_counts_as_its_
 
 
 
+def test_an_event_within_the_interval_of_a_changes_onset_is_a_weaker_trigger():
+    # A configuration push at 08:58 and a change dated 09:00. Dated to the sampling step, the
+    # push came 2 min before it; known only to lie between 08:50 and 09:14 (a slow ramp), the
+    # change may have begun before the push, so the push is a weaker trigger; and a change known
+    # to have begun by 08:57 at the latest cannot have been set off by it.
+    from rca.ranking import _score_events
+
+    t = pd.Timestamp("2026-03-04 09:00", tz="UTC")
+    at = lambda hm: pd.Timestamp(f"2026-03-04 {hm}", tz="UTC")  # noqa: E731
+    events = pd.DataFrame({"time": pd.to_datetime(["2026-03-04 08:58:00"], utc=True), "source": ["gw-01"],
+                           "kind": ["config"], "message": ["policy pushed"], "severity": "", "domain": "IT"})
+    args = dict(sym_time=pd.Timestamp("2026-03-04 09:20", tz="UTC"), lo=T0,
+                hi=pd.Timestamp("2026-03-04 10:00", tz="UTC"), lead=pd.Timedelta("15min"),
+                step=pd.Timedelta("10s"), classes=None, root_score=1.0, tz="UTC",
+                root_domain="IT", root_name="gw-02.latency")
+    sharp = _score_events(events, [(t, "mean")], spans={t: (t, t)}, **args)[0]
+    unspecified = _score_events(events, [(t, "mean")], **args)[0]
+    wide = _score_events(events, [(t, "mean")], spans={t: (at("08:50"), at("09:14"))}, **args)[0]
+    before = _score_events(events, [(t, "mean")], spans={t: (at("08:40"), at("08:57"))}, **args)[0]
+    assert sharp["link"] == unspecified["link"] > wide["link"] > before["link"] == 0.0
+    assert sharp["score"] > wide["score"] > before["score"]
+    # The evidence gives the gap to the change as dated, and says how uncertain that date is.
+    assert "2 min before the first change of the chain" in wide["evidence"]
+    assert "that change began between 08:50:00 and 09:14:00, so it may have come first" in wide["evidence"]
+    assert "began between" not in sharp["evidence"]
+
+
 def test_an_event_is_said_to_precede_the_first_change_of_the_chain_only_when_it_does():
     # A push at 08:58:30 is scored as the trigger of the origin's change at 09:00. Where the
     # chain's first firmly linked change is that one, the evidence says "the first change of
