@@ -2027,6 +2027,11 @@ LATER_TRIGGER_LIFT = 0.25
 GRADUAL_FACTOR = 0.3
 PROXIMITY_DIVISOR = 5.0
 
+#: ``event_count`` (a source's events near the chain's changes) is counted up to this: the
+#: 99th percentile in the development incidents its weight was fitted on. Its weight is
+#: linear; beyond that range it would extrapolate (sources with up to 177 such events exist).
+EVENT_COUNT_CAP = 31
+
 
 def _proximity(t_e_ns: int, t: pd.Timestamp, span, lead_s: float, cell_s: float) -> float:
     """How close an event at ``t_e_ns`` comes before the change at ``t``, as
@@ -2059,10 +2064,6 @@ def _proximity(t_e_ns: int, t: pd.Timestamp, span, lead_s: float, cell_s: float)
     a = max((span[0].value - t_e_ns) / 1e9, 0.0)
     b = min((span[1].value - t_e_ns) / 1e9, lead_s)
     return tau * (math.exp(-a / tau) - math.exp(-b / tau)) / width if b > a else 0.0
-#: ``event_count`` (a source's events near the chain's changes) is counted up to this: the
-#: 99th percentile in the development incidents its weight was fitted on. Its weight is
-#: linear; beyond that range it would extrapolate (sources with up to 177 such events exist).
-EVENT_COUNT_CAP = 31
 
 
 @dataclass
@@ -2217,6 +2218,9 @@ def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_s
     says an event came before "the first change of the chain" only when the change it is
     scored against is not later than that, and names that change otherwise.
 
+    ``spans`` maps an anchor's time to ``(lo, hi)``, the interval its onset is known to lie in
+    (:func:`_proximity`; without it, the anchor's time is taken as exact).
+
     ``source_loops`` (source -> control loop, :func:`_source_loops`) matches a source to the
     loops of the signals where the journal and the historian name them differently; without
     it, a source's loop is read from its name alone.
@@ -2323,7 +2327,7 @@ def _score_events(events, anchors, sym_time, lo, hi, lead, step, classes, root_s
             earlier = f"; the chain's first firmly linked change: {chain_first[1]} at {_local(chain_first[0], tz)}, {rel}"
         others = f"; {len(items) - 1} more event(s) of this source near the same changes" if len(items) > 1 else ""
         span = spans.get(t_anchor) if spans else None
-        if span is not None and (span[1] - span[0]) > cell:
+        if span is not None and (span[1] - span[0]) > cell and span[0] < table.time[i]:
             others += (f"; that change began between {_local(span[0], tz)} and {_local(span[1], tz)}, "
                        "so it may have come first")
         rows.append(

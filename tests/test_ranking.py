@@ -333,6 +333,9 @@ def test_an_event_within_the_interval_of_a_changes_onset_is_a_weaker_trigger():
     assert "2 min before the first change of the chain" in wide["evidence"]
     assert "that change began between 08:50:00 and 09:14:00, so it may have come first" in wide["evidence"]
     assert "began between" not in sharp["evidence"]
+    # A change known to have begun after the push (between 08:59 and 09:05): no doubt about the order.
+    later = _score_events(events, [(t, "mean")], spans={t: (at("08:59"), at("09:05"))}, **args)[0]
+    assert "began between" not in later["evidence"] and later["link"] > wide["link"]
 
 
 def test_an_event_is_said_to_precede_the_first_change_of_the_chain_only_when_it_does():
