@@ -308,6 +308,18 @@ def test_an_action_before_the_strongest_change_of_the_origins_run_counts_as_its_
 
 
 
+def _one_push(at: str, *, sym_time: str, root_name: str) -> tuple:
+    """One configuration push of gw-01 at ``at`` and the arguments of :func:`_score_events`
+    for a change of ``root_name`` (IT) before a symptom at ``sym_time`` (both 2026-03-04, UTC)."""
+    events = pd.DataFrame({"time": pd.to_datetime([f"2026-03-04 {at}"], utc=True), "source": ["gw-01"],
+                           "kind": ["config"], "message": ["policy pushed"], "severity": "", "domain": "IT"})
+    args = dict(sym_time=pd.Timestamp(f"2026-03-04 {sym_time}", tz="UTC"), lo=T0,
+                hi=pd.Timestamp("2026-03-04 10:00", tz="UTC"), lead=pd.Timedelta("15min"),
+                step=pd.Timedelta("10s"), classes=None, root_score=1.0, tz="UTC",
+                root_domain="IT", root_name=root_name)
+    return events, args
+
+
 def test_an_event_within_the_interval_of_a_changes_onset_is_a_weaker_trigger():
     # A configuration push at 08:58 and a change dated 09:00. Dated to the sampling step, the
     # push came 2 min before it; known only to lie between 08:50 and 09:14 (a slow ramp), the
@@ -317,12 +329,7 @@ def test_an_event_within_the_interval_of_a_changes_onset_is_a_weaker_trigger():
 
     t = pd.Timestamp("2026-03-04 09:00", tz="UTC")
     at = lambda hm: pd.Timestamp(f"2026-03-04 {hm}", tz="UTC")  # noqa: E731
-    events = pd.DataFrame({"time": pd.to_datetime(["2026-03-04 08:58:00"], utc=True), "source": ["gw-01"],
-                           "kind": ["config"], "message": ["policy pushed"], "severity": "", "domain": "IT"})
-    args = dict(sym_time=pd.Timestamp("2026-03-04 09:20", tz="UTC"), lo=T0,
-                hi=pd.Timestamp("2026-03-04 10:00", tz="UTC"), lead=pd.Timedelta("15min"),
-                step=pd.Timedelta("10s"), classes=None, root_score=1.0, tz="UTC",
-                root_domain="IT", root_name="gw-02.latency")
+    events, args = _one_push("08:58:00", sym_time="09:20", root_name="gw-02.latency")
     sharp = _score_events(events, [(t, "mean")], spans={t: (t, t)}, **args)[0]
     unspecified = _score_events(events, [(t, "mean")], **args)[0]
     wide = _score_events(events, [(t, "mean")], spans={t: (at("08:50"), at("09:14"))}, **args)[0]
@@ -346,12 +353,7 @@ def test_an_event_is_said_to_precede_the_first_change_of_the_chain_only_when_it_
     from rca.ranking import _score_events
 
     t_origin = pd.Timestamp("2026-03-04 09:00", tz="UTC")
-    events = pd.DataFrame({"time": pd.to_datetime(["2026-03-04 08:58:30"], utc=True), "source": ["gw-01"],
-                           "kind": ["config"], "message": ["policy pushed"], "severity": "", "domain": "IT"})
-    args = dict(sym_time=pd.Timestamp("2026-03-04 09:10", tz="UTC"), lo=T0,
-                hi=pd.Timestamp("2026-03-04 10:00", tz="UTC"), lead=pd.Timedelta("15min"),
-                step=pd.Timedelta("10s"), classes=None, root_score=1.0, tz="UTC",
-                root_domain="IT", root_name="TT-122.PV")
+    events, args = _one_push("08:58:30", sym_time="09:10", root_name="TT-122.PV")
     first = _score_events(events, [(t_origin, "mean")], chain_first=(t_origin, "TT-122.PV"), **args)
     assert "before the first change of the chain" in first[0]["evidence"]
     assert "first firmly linked change" not in first[0]["evidence"]
