@@ -1258,8 +1258,37 @@ def _ramp_departures(frame: pd.DataFrame, changes: pd.DataFrame) -> pd.Series:
     return out
 
 
+def _turns_back(ramp: _Change, nxt: _Change, longer_than: pd.Timedelta) -> bool:
+    """Whether ``ramp`` is a long ramp that went the other way from the level change after it.
+
+    The detector fits a sloped stretch between two changes as a ramp that lasts until the
+    next change: a valve easing off slowly for an hour after a line-speed change, then opening
+    hard when a setpoint is raised, is one ramp down until the opening and one up from it. By
+    its end the ramp touches the opening, but it is no part of it: a run reaches back over a
+    ramp that lasted longer than ``longer_than`` (the gap a run bridges) only when the ramp
+    went the same way as the change after it (a memory filling slowly, then faster). Only
+    level moves with known levels (``before``, ``after``) have a direction; a ramp's end or a
+    change of variance does not.
+
+    >>> at = lambda hm: pd.Timestamp(f"2025-01-31 {hm}", tz="UTC")
+    >>> ramp = lambda t, end, a, b: _Change("zt", at(t), at(t), at(t), 20.0, 20.0, "ramp", at(t), at(end),
+    ...                                     before=a, after=b)
+    >>> _turns_back(ramp("09:28", "10:23", 71.4, 60.0), ramp("10:23", "10:29", 60.0, 91.8), pd.Timedelta("10min"))
+    True
+    >>> _turns_back(ramp("10:20", "10:23", 71.4, 60.0), ramp("10:23", "10:29", 60.0, 91.8), pd.Timedelta("10min"))
+    False
+    """
+    if ramp.kind != "ramp" or ramp.end - ramp.time <= longer_than or nxt.kind not in DIRECTED_KINDS:
+        return False
+    return bool((ramp.after - ramp.before) * (nxt.after - nxt.before) < 0)
+
+
+#: Kinds of change that move a signal's level one way (see :func:`_turns_back`).
+DIRECTED_KINDS = ("mean", "mean+variance", "ramp", "burst")
+
+
 def _onset_before(seq: list[_Change], t_target: pd.Timestamp, tol: pd.Timedelta, max_lag: pd.Timedelta,
-                  *, stop_at_creep: bool = False):
+                  *, stop_at_creep: bool = False, stop_at_turn: bool = False):
     """The first change of the run of changes of one signal that leads up to ``t_target``.
 
     The run is the sequence of changes (a ramp detected as several steps, an oscillation),
@@ -1270,8 +1299,9 @@ def _onset_before(seq: list[_Change], t_target: pd.Timestamp, tol: pd.Timedelta,
     the detector dates it at the corner of its fit, which can come minutes after what it set
     off (a firewall's session table full at 05:12, the gateway's latency rising from 05:10).
     With ``stop_at_creep``, a creeping ramp (``_Change.creep``) before the last change ends
-    the run instead of joining it. Returns (first change of the run, last change of the run)
-    or None.
+    the run instead of joining it; with ``stop_at_turn``, so does a long ramp that went the
+    other way from the change after it (:func:`_turns_back`). Returns (first change of the
+    run, last change of the run) or None.
     """
     before = [c for c in seq if c.time <= t_target + tol
               or (c.kind == "ramp end" and c.lo <= t_target and c.time <= t_target + max_lag)]
@@ -1290,6 +1320,8 @@ def _onset_before(seq: list[_Change], t_target: pd.Timestamp, tol: pd.Timedelta,
     k = next(i for i, c in enumerate(before) if c is last)
     for c in reversed(before[:k]):
         if stop_at_creep and c.creep:
+            break
+        if stop_at_turn and _turns_back(c, first, max_lag / RUN_GAP_DIVISOR):
             break
         # A ramp belongs to the run for as long as it lasts (its end, not its start, is what
         # must be close to the next change).
@@ -1581,7 +1613,7 @@ def rank_candidates(
         for x, seq in runs.items():
             if x == y or x in symptoms:
                 continue
-            run = _onset_before(seq, t_y, reach.get(y, tol), max_lag)
+            run = _onset_before(seq, t_y, reach.get(y, tol), max_lag, stop_at_turn=True)
             if run is None or run[0].time < sym_time - horizon:
                 continue
             parents.append((x, run))

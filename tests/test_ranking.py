@@ -1115,6 +1115,39 @@ def test_a_run_that_ends_in_an_ongoing_ramp_reaches_back_from_that_ramp():
     assert first.time <= last.time
 
 
+def test_a_long_ramp_the_other_way_does_not_start_the_run_of_a_later_change():
+    # A glycol valve eased off slowly for an hour after a line-speed change at 09:28 (a
+    # sloped stretch the detector fits as a ramp that lasts until the next change), then opened
+    # hard from 10:23 when the glycol setpoint was raised. The opening explains the temperature
+    # rise at 10:29; the slow easing off the other way an hour before does not start that run.
+    from rca.ranking import _Change, _onset_before
+
+    at = lambda hm: pd.Timestamp(f"2025-01-31 {hm}", tz="UTC")  # noqa: E731
+    tol, max_lag = pd.Timedelta("15s"), pd.Timedelta("15min")
+
+    def ramp(t, end, before, after):
+        return _Change("zt", at(t), at(t), at(t), 20.0, 20.0, "ramp", at(t), at(end), before=before, after=after)
+
+    easing, opening = ramp("09:28", "10:23", 71.4, 60.0), ramp("10:23", "10:29", 60.0, 91.8)
+    assert _onset_before([easing, opening], at("10:29"), tol, max_lag, stop_at_turn=True) == (opening, opening)
+    # Without stop_at_turn (the named symptom's own run, dated by _symptom_onset) it joins.
+    assert _onset_before([easing, opening], at("10:29"), tol, max_lag) == (easing, opening)
+    # A long ramp the same way is one movement with what follows (a memory filling, then
+    # climbing faster): it starts the run.
+    filling = ramp("09:28", "10:23", 50.0, 60.0)
+    assert _onset_before([filling, opening], at("10:29"), tol, max_lag, stop_at_turn=True) == (filling, opening)
+    # So is a short dip and recovery (a ramp down for 3 min, then up): one disturbance.
+    dip = ramp("10:20", "10:23", 71.4, 60.0)
+    assert _onset_before([dip, opening], at("10:29"), tol, max_lag, stop_at_turn=True) == (dip, opening)
+    # Where a direction is unknown (levels not given; a ramp's end, which only says the
+    # signal levelled off), the rule cannot apply and the ramp joins as before.
+    unknown = ramp("09:28", "10:23", float("nan"), float("nan"))
+    assert _onset_before([unknown, opening], at("10:29"), tol, max_lag, stop_at_turn=True) == (unknown, opening)
+    levelled = _Change("zt", at("10:23"), at("10:23"), at("10:23"), 20.0, 1.0, "ramp end", at("10:23"), at("10:23"),
+                       before=60.0, after=60.5)
+    assert _onset_before([easing, levelled], at("10:29"), tol, max_lag, stop_at_turn=True) == (easing, levelled)
+
+
 def _shared_header(seed: int = 0):
     """The holding temperature rides on the header flow's fluctuations (r about 0.85, 30 s
     later; a slow trim absorbs the flow's level) and falls by about 3 degC when the cooling
