@@ -10,8 +10,8 @@ Datasets (details and answer keys in ``benchmarks/_rank_datasets.py``):
   10000-10011, 10100-10111, 10200-10211, 10300-10311, 10400-10411, 10500-10523, 10600-10611 and
   10700-10723, 10800-10823, 10900-10923, 11000-11023, 11100-11123, 11200-11223, 11300-11323,
   11400-11423, 11600-11623 and 11800-11823 were reported before, 9800-9811 checked variants,
-  11500-11523 and 11700-11723 each decided one change (a before/after, not a report); use
-  11900 and up next), with
+  11500-11523, 11700-11723 and 11900-11923 each decided one change (a before/after, not a
+  report); use 12000 and up next), with
   distractor changes near the onset;
 * **holdout**: ``benchmarks.holdout.generate``, an independent generator written without
   looking at ``rca`` (incidents the project has never seen), the same causes x
@@ -20,8 +20,8 @@ Datasets (details and answer keys in ``benchmarks/_rank_datasets.py``):
   9300-9349, 9400-9449, 9600-9624, 9700-9724, 9900-9924, 10000-10024, 10100-10124, 10200-10224, 10300-10324,
   10400-10424, 10500-10549, 10600-10624, 10700-10749, 10800-10849, 10900-10949, 11000-11049,
   11100-11149, 11200-11249, 11300-11349, 11400-11449, 11600-11649 and 11800-11849 were
-  reported before, 9800-9824 checked variants, 11500-11549 and 11700-11749 each decided one
-  change (a before/after, not a report; use 11900 and up next), and 5000-5011, 5100-5119, 5200-5229, 5300-5314 and 5400-5414 were used to
+  reported before, 9800-9824 checked variants, 11500-11549, 11700-11749 and 11900-11949 each
+  decided one change (a before/after, not a report; use 12000 and up next), and 5000-5011, 5100-5119, 5200-5229, 5300-5314 and 5400-5414 were used to
   diagnose failures, to estimate weights or to check a change);
 * **tep**: Tennessee Eastman (Braatz), the 18 detectable faults, answer = the approximate
   root variables of ``idv_root_cause_map.csv``;
