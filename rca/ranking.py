@@ -1258,6 +1258,10 @@ def _ramp_departures(frame: pd.DataFrame, changes: pd.DataFrame) -> pd.Series:
     return out
 
 
+#: Kinds of change that move a signal's level one way (see :func:`_turns_back`).
+DIRECTED_KINDS = ("mean", "mean+variance", "ramp", "burst")
+
+
 def _turns_back(ramp: _Change, nxt: _Change, longer_than: pd.Timedelta) -> bool:
     """Whether ``ramp`` is a long ramp that went the other way from the level change after it.
 
@@ -1281,10 +1285,6 @@ def _turns_back(ramp: _Change, nxt: _Change, longer_than: pd.Timedelta) -> bool:
     if ramp.kind != "ramp" or ramp.end - ramp.time <= longer_than or nxt.kind not in DIRECTED_KINDS:
         return False
     return bool((ramp.after - ramp.before) * (nxt.after - nxt.before) < 0)
-
-
-#: Kinds of change that move a signal's level one way (see :func:`_turns_back`).
-DIRECTED_KINDS = ("mean", "mean+variance", "ramp", "burst")
 
 
 def _onset_before(seq: list[_Change], t_target: pd.Timestamp, tol: pd.Timedelta, max_lag: pd.Timedelta,
