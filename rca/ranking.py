@@ -1259,7 +1259,7 @@ def _ramp_departures(frame: pd.DataFrame, changes: pd.DataFrame) -> pd.Series:
 
 
 #: Kinds of change that move a signal's level one way (see :func:`_turns_back`).
-DIRECTED_KINDS = ("mean", "mean+variance", "ramp", "burst")
+DIRECTED_KINDS = tuple(k for k in LEVEL_KINDS if k != "ramp end")
 
 
 def _turns_back(ramp: _Change, nxt: _Change, longer_than: pd.Timedelta) -> bool:
